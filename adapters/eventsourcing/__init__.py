@@ -1,0 +1,1 @@
+"""The event store on the eventsourcing library's recorders (POPO, SQLite, PostgreSQL)."""

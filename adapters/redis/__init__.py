@@ -1,0 +1,1 @@
+"""Redis adapters: rate limiting counters shared by every API replica."""

@@ -1,0 +1,1 @@
+"""Read-side views on SQLAlchemy async: SQLite (aiosqlite) embedded, PostgreSQL (asyncpg) in full mode."""

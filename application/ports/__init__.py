@@ -1,0 +1,1 @@
+"""Ports: the typing.Protocols that adapters implement."""

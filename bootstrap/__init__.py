@@ -1,0 +1,1 @@
+"""Composition root: settings, the container, and the runtime that starts and stops everything."""

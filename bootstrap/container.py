@@ -1,0 +1,157 @@
+"""The dependency-injector container: every adapter chosen by the runtime mode, built once."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+from redis.asyncio import Redis
+
+from adapters.eventsourcing.key_vaults import PostgresKeyVault, SqliteKeyVault
+from adapters.eventsourcing.mapper import EventMapper
+from adapters.eventsourcing.recorders import postgres_recorder, sqlite_recorder
+from adapters.eventsourcing.store import RecorderEventStore
+from adapters.kafka.publisher import KafkaPublisher
+from adapters.memory.bus import InProcessBus
+from adapters.memory.rate_limiter import MemoryRateLimiter
+from adapters.redis.rate_limiter import RedisRateLimiter
+from adapters.security.field_cipher import FieldCipher
+from adapters.security.fingerprints import HmacEmailFingerprints
+from adapters.security.passwords import Argon2PasswordHasher
+from adapters.security.tokens import JwtTokenService
+from adapters.sqlalchemy.engine import create_views_engine
+from adapters.sqlalchemy.positions import SqlPositionStore
+from adapters.sqlalchemy.users_view import SqlUserReadModel, UsersProjection
+from adapters.system.clock import SystemClock
+from application.messagebus import CommandBus, QueryBus
+from application.projections import Projections
+from application.relay import Relay
+from application.users.integration import USERS_TOPIC, users_route
+from application.users.services import LoginLimits, UserServices
+from bootstrap.handlers import command_handlers, query_handlers
+from bootstrap.observability import create_metrics, create_tracing
+from bootstrap.secrets import load_secrets
+from bootstrap.settings import Settings
+from domain.users.events import USER_EVENTS
+from entrypoints.workers.follower import WakeSignal
+
+
+def _events_db(settings: Settings) -> str:
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    return str(settings.data_path / "events.sqlite")
+
+
+def _views_url(settings: Settings) -> str:
+    if settings.mode == "full":
+        return settings.postgres_dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    return f"sqlite+aiosqlite:///{settings.data_path / 'views.sqlite'}"
+
+
+def _mode(settings: Settings) -> str:
+    return settings.mode
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    mode = providers.Callable(_mode, settings)
+
+    secrets = providers.Singleton(load_secrets, settings)
+    tracing = providers.Singleton(create_tracing, settings)
+    tracer = providers.Callable(lambda tracing: tracing.tracer, tracing)
+    metrics = providers.Singleton(create_metrics)
+    clock = providers.Singleton(SystemClock)
+
+    # --- write side ---------------------------------------------------------------------------
+    key_vault = providers.Selector(
+        mode,
+        embedded=providers.Singleton(
+            SqliteKeyVault, providers.Callable(_events_db, settings), secrets.provided.key_vault_master_key
+        ),
+        full=providers.Singleton(
+            PostgresKeyVault, settings.provided.postgres_dsn, secrets.provided.key_vault_master_key
+        ),
+    )
+    recorder = providers.Selector(
+        mode,
+        embedded=providers.Singleton(sqlite_recorder, providers.Callable(_events_db, settings)),
+        full=providers.Singleton(postgres_recorder, settings.provided.postgres_dsn, settings.provided.db_pool_size),
+    )
+    mapper = providers.Singleton(
+        EventMapper, providers.Object(USER_EVENTS), providers.Singleton(FieldCipher, key_vault)
+    )
+    event_store = providers.Singleton(
+        RecorderEventStore,
+        recorder,
+        mapper,
+        threads=settings.provided.db_pool_size,
+        tracer=tracer,
+        on_appended=metrics.provided.events_appended.inc,
+    )
+
+    # --- read side ----------------------------------------------------------------------------
+    views_engine = providers.Singleton(
+        create_views_engine, providers.Callable(_views_url, settings), settings.provided.db_pool_size
+    )
+    users_projection = providers.Singleton(UsersProjection, views_engine, tracer=tracer)
+    user_read_model = providers.Singleton(SqlUserReadModel, views_engine)
+    positions = providers.Singleton(SqlPositionStore, views_engine)
+    projections = providers.Singleton(Projections, event_store, providers.List(users_projection))
+
+    # --- integration --------------------------------------------------------------------------
+    redis = providers.Singleton(Redis.from_url, settings.provided.redis_url)
+    in_process_bus = providers.Singleton(InProcessBus)
+    publisher = providers.Selector(
+        mode,
+        embedded=in_process_bus,
+        full=providers.Singleton(KafkaPublisher, settings.provided.kafka_bootstrap, tracer=tracer),
+    )
+    relay = providers.Singleton(
+        Relay,
+        f"relay:{USERS_TOPIC}",
+        event_store,
+        publisher,
+        positions,
+        providers.List(providers.Object(users_route)),
+    )
+    wake_followers = providers.Singleton(WakeSignal)
+
+    # --- use cases ----------------------------------------------------------------------------
+    rate_limiter = providers.Selector(
+        mode,
+        embedded=providers.Singleton(MemoryRateLimiter),
+        full=providers.Singleton(RedisRateLimiter, redis),
+    )
+    password_hasher = providers.Singleton(
+        Argon2PasswordHasher,
+        time_cost=settings.provided.argon2_time_cost,
+        memory_cost_kib=settings.provided.argon2_memory_kib,
+    )
+    tokens = providers.Singleton(
+        JwtTokenService,
+        signing_key=secrets.provided.jwt_signing_key,
+        issuer=settings.provided.jwt_issuer,
+        audience=settings.provided.jwt_audience,
+        access_lifetime_seconds=settings.provided.access_token_ttl,
+        refresh_lifetime_seconds=settings.provided.refresh_token_ttl,
+    )
+    user_services = providers.Singleton(
+        UserServices,
+        hasher=password_hasher,
+        tokens=tokens,
+        fingerprints=providers.Singleton(HmacEmailFingerprints, secrets.provided.email_fingerprint_key),
+        vault=key_vault,
+        limiter=rate_limiter,
+        clock=clock,
+        login_limits=providers.Singleton(LoginLimits, settings.provided.login_attempts, settings.provided.login_window),
+    )
+    command_bus = providers.Singleton(
+        CommandBus,
+        event_store,
+        providers.Callable(command_handlers, user_services),
+        on_committed=wake_followers.provided.notify,
+    )
+    query_bus = providers.Singleton(QueryBus, providers.Callable(query_handlers, user_read_model))
+
+
+def create_container(settings: Settings) -> Container:
+    container = Container(settings=settings)
+    return container

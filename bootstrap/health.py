@@ -1,0 +1,29 @@
+"""The readiness checks for the current mode: each dependency the platform cannot serve without."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import sqlalchemy as sa
+
+from adapters.kafka.publisher import KafkaPublisher
+from bootstrap.container import Container
+
+Check = Callable[[], Awaitable[object]]
+
+
+def readiness_checks(container: Container) -> dict[str, Check]:
+    engine = container.views_engine()
+    store = container.event_store()
+
+    async def views() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    checks: dict[str, Check] = {"event_store": store.last_notification_id, "views": views}
+    if container.mode() == "full":
+        publisher = container.publisher()
+        assert isinstance(publisher, KafkaPublisher)
+        checks["redis"] = container.redis().ping
+        checks["kafka"] = publisher.ping
+    return checks

@@ -1,0 +1,123 @@
+"""Logs (structlog JSON), traces (OpenTelemetry, exporter from settings) and Prometheus metrics."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+
+import structlog
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+    SpanExporter,
+)
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from bootstrap.settings import Settings
+
+
+def configure_logging(settings: Settings) -> None:
+    """Route stdlib and structlog records through one JSON (or console) renderer on stderr."""
+    level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
+    renderer = (
+        structlog.processors.JSONRenderer()
+        if settings.log_format == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    shared: list[structlog.types.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Uvicorn's access log repeats what our request log says, without the request id.
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+@dataclass
+class Tracing:
+    provider: TracerProvider
+    tracer: trace.Tracer
+    memory_exporter: InMemorySpanExporter | None
+
+    def shutdown(self) -> None:
+        self.provider.shutdown()
+
+
+def create_tracing(settings: Settings) -> Tracing:
+    provider = TracerProvider(resource=Resource.create({"service.name": "crypto-analytics-platform"}))
+    memory: InMemorySpanExporter | None = None
+    exporter: SpanExporter | None = None
+    if settings.otel_exporter == "memory":
+        memory = exporter = InMemorySpanExporter()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+    elif settings.otel_exporter == "console":
+        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+    elif settings.otel_exporter == "otlp":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        endpoint = settings.otel_endpoint or "http://127.0.0.1:4318/v1/traces"
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    return Tracing(provider, provider.get_tracer("cap"), memory)
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry
+    http_requests: Counter
+    http_duration: Histogram
+    events_appended: Counter
+    consumer_position: Gauge
+    consumer_lag: Gauge
+    logins: Counter
+
+
+def create_metrics() -> Metrics:
+    registry = CollectorRegistry()
+    return Metrics(
+        registry=registry,
+        http_requests=Counter(
+            "cap_http_requests", "HTTP requests served", ["method", "route", "status"], registry=registry
+        ),
+        http_duration=Histogram(
+            "cap_http_request_duration_seconds",
+            "HTTP request duration",
+            ["method", "route"],
+            registry=registry,
+        ),
+        events_appended=Counter("cap_events_appended", "Events appended to the event store", registry=registry),
+        consumer_position=Gauge(
+            "cap_consumer_position",
+            "Notification id applied by each projection or relay",
+            ["consumer"],
+            registry=registry,
+        ),
+        consumer_lag=Gauge(
+            "cap_consumer_lag",
+            "Notifications not yet applied by each projection or relay",
+            ["consumer"],
+            registry=registry,
+        ),
+        logins=Counter("cap_logins", "Login attempts by outcome", ["outcome"], registry=registry),
+    )

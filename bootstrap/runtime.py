@@ -1,0 +1,77 @@
+"""Starts and stops what the container built: tables, connections, and the in-process workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+
+from adapters.kafka.publisher import KafkaPublisher
+from adapters.sqlalchemy.engine import create_tables
+from bootstrap.container import Container
+from entrypoints.workers.follower import follow
+
+log = structlog.get_logger(__name__)
+
+WORKERS = ("projections", "relay")
+
+
+class Runtime:
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self, workers: tuple[str, ...] = ()) -> None:
+        await create_tables(self.container.views_engine())
+        for name in workers:
+            self._tasks.append(asyncio.create_task(self._worker(name), name=f"worker:{name}"))
+        if workers:
+            log.info("workers started", mode=self.container.settings().mode, workers=list(workers))
+
+    async def run_worker(self, name: str) -> None:
+        """Run one worker in the foreground (its own process in full mode)."""
+        await create_tables(self.container.views_engine())
+        await self._worker(name)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        publisher = self.container.publisher()
+        if isinstance(publisher, KafkaPublisher):
+            await publisher.stop()
+        if self.container.mode() == "full":
+            await self.container.redis().aclose()
+        self.container.key_vault().close()
+        await self.container.views_engine().dispose()
+        self.container.tracing().shutdown()
+
+    async def _worker(self, name: str) -> None:
+        container = self.container
+        wake = container.wake_followers().listener() if container.mode() == "embedded" else None
+        metrics = container.metrics()
+        store = container.event_store()
+        if name == "projections":
+            projections = container.projections()
+
+            async def report_projections() -> None:
+                for status in await projections.status():
+                    metrics.consumer_position.labels(status.name).set(status.position)
+                    metrics.consumer_lag.labels(status.name).set(status.lag)
+
+            await follow(name, projections.step, wake=wake, poll_seconds=0.2, after_step=report_projections)
+        elif name == "relay":
+            relay = container.relay()
+
+            async def report_relay() -> None:
+                position = await relay.position()
+                metrics.consumer_position.labels(relay.name).set(position)
+                metrics.consumer_lag.labels(relay.name).set(max(await store.last_notification_id() - position, 0))
+
+            await follow(name, relay.step, wake=wake, poll_seconds=0.2, after_step=report_relay)
+        else:
+            raise ValueError(f"unknown worker {name!r}; known: {', '.join(WORKERS)}")

@@ -1,0 +1,82 @@
+"""Settings from `CAP_*` environment variables: the only place that reads the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+
+class SettingsError(ValueError):
+    """The environment describes an impossible configuration."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: str = ".data"
+    postgres_dsn: str = ""
+    redis_url: str = ""
+    kafka_bootstrap: str = ""
+    secret_key: str = ""
+    jwt_issuer: str = "crypto-analytics-platform"
+    jwt_audience: str = "cap-api"
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 7 * 24 * 3600
+    login_attempts: int = 5
+    login_window: int = 60
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19_456
+    cors_origins: tuple[str, ...] = ()
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    otel_exporter: Literal["none", "console", "otlp", "memory"] = "none"
+    otel_endpoint: str = ""
+    workers_in_process: bool = True
+    db_pool_size: int = 10
+
+    @property
+    def mode(self) -> Literal["embedded", "full"]:
+        return "full" if self.postgres_dsn else "embedded"
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    def validate(self) -> Settings:
+        servers = {
+            "CAP_POSTGRES_DSN": self.postgres_dsn,
+            "CAP_REDIS_URL": self.redis_url,
+            "CAP_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+        }
+        missing = [name for name, value in servers.items() if not value]
+        if 0 < len(missing) < len(servers):
+            raise SettingsError("full mode needs PostgreSQL, Redis and Kafka together; missing: " + ", ".join(missing))
+        if self.mode == "full" and len(self.secret_key) < 32:
+            raise SettingsError("full mode needs CAP_SECRET_KEY of at least 32 characters (shared by replicas)")
+        if not 1 <= self.port <= 65535:
+            raise SettingsError("CAP_PORT must be a TCP port (1-65535)")
+        return self
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Read `CAP_<FIELD>` variables (comma-separated for lists), then apply explicit overrides."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    for field in msgspec.structs.fields(Settings):
+        value = environ.get(f"CAP_{field.name.upper()}")
+        if value is None:
+            continue
+        if field.name == "cors_origins":
+            raw[field.name] = [origin.strip() for origin in value.split(",") if origin.strip()]
+        else:
+            raw[field.name] = value
+    raw.update(overrides)
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as error:
+        raise SettingsError(f"invalid setting: {error}") from None
+    return settings.validate()

@@ -1,0 +1,1 @@
+"""Pure domain models per bounded context: no I/O, no frameworks."""

@@ -1,0 +1,1 @@
+"""The shared kernel: event base, aggregate base, errors and personal-data markers."""

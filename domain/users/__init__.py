@@ -1,0 +1,1 @@
+"""The users context: accounts, credentials, sessions, preferences and erasure."""

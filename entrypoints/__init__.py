@@ -1,0 +1,1 @@
+"""The ways in: HTTP (Litestar), command line, background workers."""

@@ -1,0 +1,1 @@
+"""The `cap` command line: serve, workers, replay tooling and administration."""

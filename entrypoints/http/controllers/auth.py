@@ -1,0 +1,66 @@
+"""Registration, login, refresh-token rotation and logout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, post
+from litestar.di import NamedDependency
+
+from application.users.commands import LogIn, LogOut, RefreshSession, RegisterUser
+from application.users.results import Registered, TokenPair
+from entrypoints.http.schemas import (
+    LoginRequest,
+    RefreshRequest,
+    RegisterRequest,
+    TokenResponse,
+    UserResponse,
+)
+from entrypoints.http.services import Api
+
+READ_YOUR_WRITES_SECONDS = 2.0
+
+
+def _tokens(pair: TokenPair) -> TokenResponse:
+    return TokenResponse(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post("/register", status_code=201, summary="Create an account")
+    async def register(self, data: RegisterRequest, api: NamedDependency[Api]) -> UserResponse:
+        result: Registered = await api.commands.handle(
+            RegisterUser(email=data.email, password=data.password, display_name=data.display_name)
+        )
+        # Answer only once the account is visible to queries: the client's next GET sees it.
+        await api.projections.wait_for(result.notification_id, READ_YOUR_WRITES_SECONDS, names=["users"])
+        return UserResponse(
+            id=result.user_id,
+            email=result.email,
+            display_name=result.display_name,
+            created_at=result.created_at,
+        )
+
+    @post("/login", status_code=200, summary="Exchange email and password for a token pair")
+    async def login(
+        self,
+        data: LoginRequest,
+        request: Request[Any, Any, Any],
+        api: NamedDependency[Api],
+    ) -> TokenResponse:
+        address = request.client.host if request.client else "unknown"
+        pair: TokenPair = await api.commands.handle(
+            LogIn(email=data.email, password=data.password, client_address=address)
+        )
+        await api.projections.wait_for(pair.notification_id, READ_YOUR_WRITES_SECONDS, names=["users"])
+        return _tokens(pair)
+
+    @post("/refresh", status_code=200, summary="Rotate a refresh token for a new pair")
+    async def refresh(self, data: RefreshRequest, api: NamedDependency[Api]) -> TokenResponse:
+        return _tokens(await api.commands.handle(RefreshSession(refresh_token=data.refresh_token)))
+
+    @post("/logout", status_code=204, summary="Revoke the refresh token's whole family")
+    async def logout(self, data: RefreshRequest, api: NamedDependency[Api]) -> None:
+        await api.commands.handle(LogOut(refresh_token=data.refresh_token))

@@ -1,0 +1,26 @@
+"""What the HTTP handlers use, held in one concrete object injected as the `api` dependency.
+
+One holder instead of a dependency per port: Litestar type-checks injected values, which a
+typing.Protocol cannot pass, and one lookup per request is cheaper than several.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from application.messagebus import CommandBus, QueryBus
+from application.ports.security import TokenService
+from application.projections import Projections
+from bootstrap.observability import Metrics
+
+
+@dataclass(frozen=True)
+class Api:
+    commands: CommandBus
+    queries: QueryBus
+    tokens: TokenService
+    projections: Projections
+    metrics: Metrics
+    readiness_checks: Mapping[str, Callable[[], Awaitable[object]]]
+    mode: str

@@ -1,0 +1,1 @@
+"""Background workers: projection and relay loops that follow the notification log."""
