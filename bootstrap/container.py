@@ -118,7 +118,9 @@ class Container(containers.DeclarativeContainer):
     rate_limiter = providers.Selector(
         mode,
         embedded=providers.Singleton(MemoryRateLimiter),
-        full=providers.Singleton(RedisRateLimiter, redis),
+        full=providers.Singleton(
+            RedisRateLimiter, redis, providers.Callable(lambda s: f"{s.redis_prefix}ratelimit:", settings)
+        ),
     )
     password_hasher = providers.Singleton(
         Argon2PasswordHasher,

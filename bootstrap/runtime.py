@@ -24,6 +24,8 @@ class Runtime:
 
     async def start(self, workers: tuple[str, ...] = ()) -> None:
         await create_tables(self.container.views_engine())
+        if workers and self.container.mode() == "full":
+            await self._connect_kafka()
         for name in workers:
             self._tasks.append(asyncio.create_task(self._worker(name), name=f"worker:{name}"))
         if workers:
@@ -31,8 +33,17 @@ class Runtime:
 
     async def run_worker(self, name: str) -> None:
         """Run one worker in the foreground (its own process in full mode)."""
-        await create_tables(self.container.views_engine())
+        await self.start()
         await self._worker(name)
+
+    async def _connect_kafka(self) -> None:
+        # Connect outside any request, so the producer's background tasks carry no request context.
+        publisher = self.container.publisher()
+        assert isinstance(publisher, KafkaPublisher)
+        try:
+            await publisher.start()
+        except Exception as error:  # the relay retries; the API must still come up to report /ready
+            log.warning("kafka not reachable at start-up; the relay will retry", error=str(error))
 
     async def stop(self) -> None:
         for task in self._tasks:

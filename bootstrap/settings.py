@@ -20,6 +20,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: str = ".data"
     postgres_dsn: str = ""
     redis_url: str = ""
+    redis_prefix: str = "cap:"
     kafka_bootstrap: str = ""
     secret_key: str = ""
     jwt_issuer: str = "crypto-analytics-platform"

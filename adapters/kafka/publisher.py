@@ -6,51 +6,61 @@ import asyncio
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 
 from application.ports.publisher import OutboundMessage
 
 
 class KafkaPublisher:
     def __init__(self, bootstrap_servers: str, client_id: str = "cap", tracer: trace.Tracer | None = None) -> None:
+        self._bootstrap_servers = bootstrap_servers
+        self._client_id = client_id
         self._tracer = tracer or trace.NoOpTracer()
-        # Idempotence keeps retries from duplicating or reordering within a partition; acks=all is
-        # what makes an acknowledged batch safe to mark as published.
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers,
-            client_id=client_id,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=5,
-        )
-        self._started = False
+        # Created on first use: aiokafka binds to the running event loop when constructed.
+        self._producer: AIOKafkaProducer | None = None
+        self._starting = asyncio.Lock()
 
-    async def start(self) -> None:
-        if not self._started:
-            await self._producer.start()
-            self._started = True
+    async def start(self) -> AIOKafkaProducer:
+        async with self._starting:
+            if self._producer is None:
+                # Idempotence keeps retries from duplicating or reordering within a partition; acks=all
+                # is what makes an acknowledged batch safe to mark as published.
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self._bootstrap_servers,
+                    client_id=self._client_id,
+                    acks="all",
+                    enable_idempotence=True,
+                    linger_ms=5,
+                )
+                await producer.start()
+                self._producer = producer
+            return self._producer
 
     async def stop(self) -> None:
-        if self._started:
-            await self._producer.stop()
-            self._started = False
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            await producer.stop()
 
     async def publish(self, messages: Sequence[OutboundMessage]) -> None:
-        await self.start()
+        producer = await self.start()
         with self._tracer.start_as_current_span("kafka.publish", kind=trace.SpanKind.PRODUCER) as span:
             span.set_attribute("messaging.system", "kafka")
             span.set_attribute("messaging.batch.message_count", len(messages))
             if messages:
                 span.set_attribute("messaging.destination.name", messages[0].topic)
-            # Pipelined: every send is queued before we wait, and the waits resolve in order.
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)
+            trace_headers = [(key, value.encode()) for key, value in carrier.items()]
+            # Pipelined: every send is queued before we wait, and the acks resolve in order.
             deliveries = [
-                await self._producer.send(m.topic, m.value, key=m.key, headers=list(m.headers)) for m in messages
+                await producer.send(m.topic, m.value, key=m.key, headers=[*m.headers, *trace_headers])
+                for m in messages
             ]
             await asyncio.gather(*deliveries)
 
     async def ping(self) -> None:
         """Raise unless the cluster answers a metadata request."""
-        await self.start()
-        await asyncio.wait_for(self._producer.client.force_metadata_update(), 5)
-        if not self._producer.client.cluster.brokers():
+        producer = await self.start()
+        await asyncio.wait_for(producer.client.force_metadata_update(), 5)
+        if not producer.client.cluster.brokers():
             raise ConnectionError("no Kafka broker in the cluster metadata")
