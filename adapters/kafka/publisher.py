@@ -53,8 +53,7 @@ class KafkaPublisher:
             trace_headers = [(key, value.encode()) for key, value in carrier.items()]
             # Pipelined: every send is queued before we wait, and the acks resolve in order.
             deliveries = [
-                await producer.send(m.topic, m.value, key=m.key, headers=[*m.headers, *trace_headers])
-                for m in messages
+                await producer.send(m.topic, m.value, key=m.key, headers=[*m.headers, *trace_headers]) for m in messages
             ]
             await asyncio.gather(*deliveries)
 

@@ -53,7 +53,12 @@ async def register_user(cmd: RegisterUser, uow: UnitOfWork, services: UserServic
     )
     uow.add(user)
     await services.vault.create_key(user_id)
-    notification_id = await uow.commit()
+    try:
+        notification_id = await uow.commit()
+    except Exception:
+        # The account was not recorded (say, the email was taken meanwhile): drop its unused key.
+        await services.vault.shred(user_id)
+        raise
     return Registered(
         user_id=user_id,
         email=email,
@@ -67,17 +72,19 @@ async def register_user(cmd: RegisterUser, uow: UnitOfWork, services: UserServic
 
 async def log_in(cmd: LogIn, uow: UnitOfWork, services: UserServices) -> TokenPair:
     email = normalize_email(cmd.email)
+    email_stream = services.fingerprints.stream_id(email)
     limits = services.login_limits
+    # Counted by fingerprint, not address: the limiter's store (Redis) never holds a readable email.
     retry_after = max(
         [
             await services.limiter.hit(key, limit=limits.attempts, window_seconds=limits.window_seconds)
-            for key in (f"login:address:{cmd.client_address}", f"login:email:{email}")
+            for key in (f"login:address:{cmd.client_address}", f"login:email:{email_stream}")
         ]
     )
     if retry_after:
         raise TooManyRequests("Too many login attempts; try again later.", retry_after=retry_after)
 
-    claim = await uow.get(EmailClaim, services.fingerprints.stream_id(email))
+    claim = await uow.get(EmailClaim, email_stream)
     user = await uow.get(User, claim.holder) if claim and claim.holder else None
     if user is None or user.deleted:
         await services.hasher.burn(cmd.password)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from litestar import Controller, Request, post
 from litestar.di import NamedDependency
 
 from application.users.commands import LogIn, LogOut, RefreshSession, RegisterUser
 from application.users.results import Registered, TokenPair
+from domain.shared.errors import DomainError, TooManyRequests
 from entrypoints.http.schemas import (
     LoginRequest,
     RefreshRequest,
@@ -17,6 +19,8 @@ from entrypoints.http.schemas import (
     UserResponse,
 )
 from entrypoints.http.services import Api
+
+log = structlog.get_logger(__name__)
 
 READ_YOUR_WRITES_SECONDS = 2.0
 
@@ -51,9 +55,16 @@ class AuthController(Controller):
         api: NamedDependency[Api],
     ) -> TokenResponse:
         address = request.client.host if request.client else "unknown"
-        pair: TokenPair = await api.commands.handle(
-            LogIn(email=data.email, password=data.password, client_address=address)
-        )
+        try:
+            pair: TokenPair = await api.commands.handle(
+                LogIn(email=data.email, password=data.password, client_address=address)
+            )
+        except DomainError as error:
+            outcome = "rate_limited" if isinstance(error, TooManyRequests) else "rejected"
+            api.metrics.logins.labels(outcome).inc()
+            log.info("login refused", outcome=outcome, client_address=address)
+            raise
+        api.metrics.logins.labels("succeeded").inc()
         await api.projections.wait_for(pair.notification_id, READ_YOUR_WRITES_SECONDS, names=["users"])
         return _tokens(pair)
 
