@@ -24,6 +24,7 @@ from adapters.system.clock import SystemClock
 from application.messagebus import CommandBus, QueryBus
 from application.projections import Projections
 from application.relay import Relay
+from application.users.erasure import ErasurePolicy
 from application.users.integration import USERS_TOPIC, users_route
 from application.users.services import LoginLimits, UserServices
 from bootstrap.handlers import command_handlers, query_handlers
@@ -94,7 +95,8 @@ class Container(containers.DeclarativeContainer):
     users_projection = providers.Singleton(UsersProjection, views_engine, tracer=tracer)
     user_read_model = providers.Singleton(SqlUserReadModel, views_engine)
     positions = providers.Singleton(SqlPositionStore, views_engine)
-    projections = providers.Singleton(Projections, event_store, providers.List(users_projection))
+    erasure = providers.Singleton(ErasurePolicy, key_vault, positions)
+    projections = providers.Singleton(Projections, event_store, providers.List(users_projection, erasure))
 
     # --- integration --------------------------------------------------------------------------
     redis = providers.Singleton(Redis.from_url, settings.provided.redis_url)

@@ -60,9 +60,10 @@ class EventMapper:
 
     def _decrypted(self, event: DomainEvent) -> DomainEvent:
         subject: UUID = event.stream_id
-        plain = {
-            name: self._cipher.decrypt(subject, value) or ERASED
-            for name in event.PERSONAL_FIELDS
-            if (value := getattr(event, name)) is not None
-        }
+        plain = {}
+        for name in event.PERSONAL_FIELDS:
+            value = getattr(event, name)
+            if value is not None:
+                decrypted = self._cipher.decrypt(subject, value)
+                plain[name] = ERASED if decrypted is None else decrypted
         return msgspec.structs.replace(event, **plain)

@@ -71,7 +71,7 @@ class JwtTokenService:
             )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("The access token has expired.") from None
-        except (jwt.PyJWTError, ValueError, TypeError):
+        except (jwt.PyJWTError, ValueError, TypeError, AttributeError):
             raise Unauthorized("The access token is invalid.") from None
 
     def new_refresh_token(self, user_id: UUID, family_id: UUID) -> RefreshToken:
