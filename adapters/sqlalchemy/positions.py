@@ -23,9 +23,13 @@ class SqlPositionStore:
 
 async def read_position(conn: AsyncConnection, name: str, *, for_update: bool = False) -> int:
     query = sa.select(positions.c.position).where(positions.c.name == name)
-    if for_update:
-        # Serialises concurrent projectors of one view (PostgreSQL); SQLite ignores it and
-        # serialises writers by itself.
+    if for_update and conn.dialect.name == "sqlite":
+        # SQLite ignores FOR UPDATE and its driver begins the transaction only at the first write,
+        # so a plain SELECT would read a position that a concurrent rebuild is about to replace.
+        # A no-op UPDATE takes the write lock first; readers of the view are not blocked (WAL).
+        await conn.execute(sa.update(positions).where(positions.c.name == name).values(position=positions.c.position))
+    elif for_update:
+        # Serialises concurrent projectors of one view.
         query = query.with_for_update()
     return (await conn.execute(query)).scalar_one_or_none() or 0
 
