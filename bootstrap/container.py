@@ -20,6 +20,7 @@ from adapters.security.tokens import JwtTokenService
 from adapters.sqlalchemy.engine import create_views_engine
 from adapters.sqlalchemy.positions import SqlPositionStore
 from adapters.sqlalchemy.users_view import SqlUserReadModel, UsersProjection
+from adapters.sqlite.users_view_reader import SqliteUserReadModel
 from adapters.system.clock import SystemClock
 from application.messagebus import CommandBus, QueryBus
 from application.projections import Projections
@@ -40,11 +41,15 @@ def _events_db(settings: Settings) -> str:
     return str(settings.data_path / "events.sqlite")
 
 
+def _views_path(settings: Settings) -> str:
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    return str(settings.data_path / "views.sqlite")
+
+
 def _views_url(settings: Settings) -> str:
     if settings.mode == "full":
         return settings.postgres_dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
-    settings.data_path.mkdir(parents=True, exist_ok=True)
-    return f"sqlite+aiosqlite:///{settings.data_path / 'views.sqlite'}"
+    return f"sqlite+aiosqlite:///{_views_path(settings)}"
 
 
 def _mode(settings: Settings) -> str:
@@ -86,6 +91,7 @@ class Container(containers.DeclarativeContainer):
         threads=settings.provided.db_pool_size,
         tracer=tracer,
         on_appended=metrics.provided.events_appended.inc,
+        inline=providers.Callable(lambda mode: mode == "embedded", mode),
     )
 
     # --- read side ----------------------------------------------------------------------------
@@ -93,7 +99,11 @@ class Container(containers.DeclarativeContainer):
         create_views_engine, providers.Callable(_views_url, settings), settings.provided.db_pool_size
     )
     users_projection = providers.Singleton(UsersProjection, views_engine, tracer=tracer)
-    user_read_model = providers.Singleton(SqlUserReadModel, views_engine)
+    user_read_model = providers.Selector(
+        mode,
+        embedded=providers.Singleton(SqliteUserReadModel, providers.Callable(_views_path, settings)),
+        full=providers.Singleton(SqlUserReadModel, views_engine),
+    )
     positions = providers.Singleton(SqlPositionStore, views_engine)
     erasure = providers.Singleton(ErasurePolicy, key_vault, positions)
     projections = providers.Singleton(Projections, event_store, providers.List(users_projection, erasure))

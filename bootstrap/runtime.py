@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 
 import structlog
 
 from adapters.kafka.publisher import KafkaPublisher
 from adapters.sqlalchemy.engine import create_tables
+from adapters.sqlite.users_view_reader import SqliteUserReadModel
 from bootstrap.container import Container
 from entrypoints.workers.follower import follow
 
@@ -28,6 +30,9 @@ class Runtime:
             await self._connect_kafka()
         for name in workers:
             self._tasks.append(asyncio.create_task(self._worker(name), name=f"worker:{name}"))
+        # Everything built so far lives as long as the process: keep the collector from re-scanning it
+        # on every full collection (a long-lived server's GC pauses scale with its heap).
+        gc.freeze()
         if workers:
             log.info("workers started", mode=self.container.settings().mode, workers=list(workers))
 
@@ -58,12 +63,18 @@ class Runtime:
         if self.container.mode() == "full":
             await self.container.redis().aclose()
         self.container.key_vault().close()
+        read_model = self.container.user_read_model()
+        if isinstance(read_model, SqliteUserReadModel):
+            read_model.close()
         await self.container.views_engine().dispose()
         self.container.tracing().shutdown()
 
     async def _worker(self, name: str) -> None:
         container = self.container
         wake = container.wake_followers().listener() if container.mode() == "embedded" else None
+        # Embedded: every commit happens in this process and wakes the followers at once, so the poll
+        # is only a safety net. Full: other processes commit, and polling is how we hear of it.
+        poll_seconds = 2.0 if wake else 0.2
         metrics = container.metrics()
         store = container.event_store()
         if name == "projections":
@@ -74,7 +85,7 @@ class Runtime:
                     metrics.consumer_position.labels(status.name).set(status.position)
                     metrics.consumer_lag.labels(status.name).set(status.lag)
 
-            await follow(name, projections.step, wake=wake, poll_seconds=0.2, after_step=report_projections)
+            await follow(name, projections.step, wake=wake, poll_seconds=poll_seconds, after_step=report_projections)
         elif name == "relay":
             relay = container.relay()
 
@@ -83,6 +94,6 @@ class Runtime:
                 metrics.consumer_position.labels(relay.name).set(position)
                 metrics.consumer_lag.labels(relay.name).set(max(await store.last_notification_id() - position, 0))
 
-            await follow(name, relay.step, wake=wake, poll_seconds=0.2, after_step=report_relay)
+            await follow(name, relay.step, wake=wake, poll_seconds=poll_seconds, after_step=report_relay)
         else:
             raise ValueError(f"unknown worker {name!r}; known: {', '.join(WORKERS)}")

@@ -28,6 +28,7 @@ class JwtTokenService:
         access_lifetime_seconds: int = 900,
         refresh_lifetime_seconds: int = 7 * 24 * 3600,
         leeway_seconds: int = 5,
+        verified_cache_size: int = 10_000,
     ) -> None:
         self._key = signing_key
         self._issuer = issuer
@@ -35,6 +36,11 @@ class JwtTokenService:
         self._access_lifetime = access_lifetime_seconds
         self.refresh_lifetime_seconds = refresh_lifetime_seconds
         self._leeway = leeway_seconds
+        # Verified tokens by their exact string: a token is presented on every request for its whole
+        # life, and re-verifying it costs ~75 us. Only the expiry can change a verdict, and it is
+        # re-checked on every hit.
+        self._verified: dict[str, tuple[AccessClaims, float]] = {}
+        self._verified_max = verified_cache_size
 
     def issue_access(self, user_id: UUID, role: str, session_id: UUID) -> IssuedAccessToken:
         now = int(time.time())
@@ -51,6 +57,20 @@ class JwtTokenService:
         return IssuedAccessToken(jwt.encode(claims, self._key, algorithm=_ALGORITHM), self._access_lifetime)
 
     def decode_access(self, token: str) -> AccessClaims:
+        cached = self._verified.get(token)
+        if cached is not None:
+            claims, expires_at = cached
+            if time.time() < expires_at + self._leeway:
+                return claims
+            del self._verified[token]
+            raise Unauthorized("The access token has expired.")
+        verified = self._verify(token)
+        if len(self._verified) >= self._verified_max:
+            del self._verified[next(iter(self._verified))]  # the oldest entry: dicts keep insertion order
+        self._verified[token] = verified
+        return verified[0]
+
+    def _verify(self, token: str) -> tuple[AccessClaims, float]:
         try:
             # The algorithm list is pinned: a token's own "alg" header (none, RS256 with our key as a
             # public key, ...) is never trusted.
@@ -63,12 +83,13 @@ class JwtTokenService:
                 leeway=self._leeway,
                 options={"require": _REQUIRED},
             )
-            return AccessClaims(
+            verified = AccessClaims(
                 user_id=UUID(claims["sub"]),
                 role=str(claims["role"]),
                 session_id=UUID(claims["sid"]),
                 token_id=str(claims["jti"]),
             )
+            return verified, float(claims["exp"])
         except jwt.ExpiredSignatureError:
             raise Unauthorized("The access token has expired.") from None
         except (jwt.PyJWTError, ValueError, TypeError, AttributeError):

@@ -1,0 +1,1 @@
+"""Direct SQLite reads for the embedded mode's hottest queries."""

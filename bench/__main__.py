@@ -1,0 +1,52 @@
+"""`python -m bench` (`make bench`): every benchmark in turn, one line per figure, then a summary.
+
+Targets are ratios against a baseline measured in the same run. A missed target prints MISS and still
+exits 0 (benchmarks are not tests); a benchmark that crashes makes the exit code 1.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from collections.abc import Callable
+
+from bench import eventstore, http_users_me, profile_users_me
+from bench._common import RESULTS, note, python_info, say, verdict
+
+
+def main() -> int:
+    say(f"# benchmarks ({python_info()}); speed as ours/bare ratios measured in this run; peak RSS beside each")
+    started = time.monotonic()
+    crashed: list[str] = []
+    benchmarks: list[tuple[str, Callable[[], object]]] = [
+        ("eventstore", eventstore.main),
+        ("http.users_me", http_users_me.main),
+    ]
+    for name, run in benchmarks:
+        say()
+        try:
+            run()
+        except Exception:
+            crashed.append(name)
+            say(f"{name}: CRASHED")
+            traceback.print_exc(file=sys.stdout)
+    if any(name.startswith("http.") and ratio < target for name, ratio, target in RESULTS):
+        say()
+        note("http.users_me missed its target: where our per-request time goes (python -m bench.profile_users_me)")
+        try:
+            profile_users_me.attribution()
+        except Exception:
+            crashed.append("profile_users_me")
+            traceback.print_exc(file=sys.stdout)
+    say()
+    say(f"== summary ({time.monotonic() - started:.0f} s) ==")
+    for name, ratio, target in RESULTS:
+        say(f"{name:<36} ratio={ratio:.2f} (target >= {target:.2f}) {verdict(ratio, target)}")
+    missed = sum(ratio < target for _name, ratio, target in RESULTS)
+    say(f"{len(RESULTS) - missed} PASS, {missed} MISS" + (f", CRASHED: {', '.join(crashed)}" if crashed else ""))
+    return 1 if crashed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
