@@ -9,6 +9,7 @@ from uuid import UUID
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from adapters.eventsourcing.schema_lock import schema_lock
 from adapters.security.key_vault import SubjectKeyVault
 
 
@@ -50,7 +51,7 @@ class PostgresKeyVault(SubjectKeyVault):
     def __init__(self, conninfo: str, master_key: bytes, pool_size: int = 4, **kwargs: float) -> None:
         super().__init__(master_key, **kwargs)  # type: ignore[arg-type]
         self._pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True)
-        with self._pool.connection() as db:
+        with schema_lock(conninfo), self._pool.connection() as db:
             db.execute("CREATE TABLE IF NOT EXISTS subject_keys (subject_id uuid PRIMARY KEY, wrapped bytea NOT NULL)")
 
     def _load(self, subject_id: UUID) -> bytes | None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from urllib.parse import unquote, urlsplit
 
 from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory
+from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import Environment
+
+from adapters.eventsourcing.schema_lock import schema_lock
 
 
 def memory_recorder() -> ApplicationRecorder:
@@ -35,10 +38,15 @@ def postgres_recorder(dsn: str, pool_size: int = 8, schema: str = "") -> Applica
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_MAX_OVERFLOW": "2",
         "POSTGRES_LOCK_TIMEOUT": "5",
+        "CREATE_TABLE": "no",  # created below, under the schema lock
     }
     if schema:
         env["POSTGRES_SCHEMA"] = schema
-    return _factory(env).application_recorder()
+    recorder = _factory(env).application_recorder()
+    assert isinstance(recorder, PostgresApplicationRecorder)
+    with schema_lock(dsn):
+        recorder.create_table()
+    return recorder
 
 
 def _factory(env: dict[str, str]) -> InfrastructureFactory:

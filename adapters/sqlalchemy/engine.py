@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from adapters.sqlalchemy.tables import metadata
+
+VIEWS_SCHEMA_LOCK_KEY = 0x63617076  # "capv"
 
 
 def create_views_engine(url: str, pool_size: int = 10) -> AsyncEngine:
@@ -28,4 +31,7 @@ def create_views_engine(url: str, pool_size: int = 10) -> AsyncEngine:
 
 async def create_tables(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Replicas start together: concurrent CREATE TABLE IF NOT EXISTS race in the catalogs.
+            await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": VIEWS_SCHEMA_LOCK_KEY})
         await conn.run_sync(metadata.create_all)

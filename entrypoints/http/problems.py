@@ -24,6 +24,10 @@ log = structlog.get_logger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+_AT_PATH = re.compile(r"- at `\$\.([^`]+)`")
+
 _STATUS = (
     (InvalidInput, 422),
     (NotFound, 404),
@@ -85,17 +89,29 @@ def validation_handler(request: Request[Any, Any, Any], exc: Exception) -> Respo
     """A body or parameter that does not fit the schema: 400 if unparseable, else 422 with the fields."""
     assert isinstance(exc, ValidationException)
     extra = exc.extra if isinstance(exc.extra, list) else []
-    errors = [
-        FieldProblem(
-            field=str(item.get("key") or "body").removeprefix("$.") if isinstance(item, dict) else "body",
-            message=str(item.get("message", "is invalid")) if isinstance(item, dict) else str(item),
-        )
-        for item in extra
-    ]
+    errors = [_field_problem(item) for item in extra]
     unparseable = any("JSON is malformed" in e.message or "Input data was truncated" in e.message for e in errors)
     if unparseable or "malformed" in str(exc.detail).lower():
         return problem_response(request, 400, "Malformed request", "The request body is not valid JSON.", errors)
     return problem_response(request, 422, "Invalid input", "The request does not match the schema.", errors)
+
+
+def _field_problem(item: object) -> FieldProblem:
+    if not isinstance(item, dict):
+        return FieldProblem("body", str(item))
+    message = str(item.get("message", "is invalid"))
+    # msgspec names a missing field only in its message ("Object missing required field `password`").
+    missing = _MISSING_FIELD.search(message)
+    if missing:
+        return FieldProblem(missing.group(1), "is required")
+    unknown = _UNKNOWN_FIELD.search(message)
+    if unknown:
+        return FieldProblem(unknown.group(1), "is not a field of this request")
+    at = _AT_PATH.search(message)
+    if at:
+        return FieldProblem(at.group(1), message[: at.start()].strip(" -"))
+    key = str(item.get("key") or "body")
+    return FieldProblem("body" if key == "data" else key, message)
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:

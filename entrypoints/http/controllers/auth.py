@@ -7,6 +7,7 @@ from typing import Any
 import structlog
 from litestar import Controller, Request, post
 from litestar.di import NamedDependency
+from litestar.params import JSONBody
 
 from application.users.commands import LogIn, LogOut, RefreshSession, RegisterUser
 from application.users.results import Registered, TokenPair
@@ -34,7 +35,7 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/register", status_code=201, summary="Create an account")
-    async def register(self, data: RegisterRequest, api: NamedDependency[Api]) -> UserResponse:
+    async def register(self, data: JSONBody[RegisterRequest], api: NamedDependency[Api]) -> UserResponse:
         result: Registered = await api.commands.handle(
             RegisterUser(email=data.email, password=data.password, display_name=data.display_name)
         )
@@ -50,7 +51,7 @@ class AuthController(Controller):
     @post("/login", status_code=200, summary="Exchange email and password for a token pair")
     async def login(
         self,
-        data: LoginRequest,
+        data: JSONBody[LoginRequest],
         request: Request[Any, Any, Any],
         api: NamedDependency[Api],
     ) -> TokenResponse:
@@ -69,9 +70,9 @@ class AuthController(Controller):
         return _tokens(pair)
 
     @post("/refresh", status_code=200, summary="Rotate a refresh token for a new pair")
-    async def refresh(self, data: RefreshRequest, api: NamedDependency[Api]) -> TokenResponse:
+    async def refresh(self, data: JSONBody[RefreshRequest], api: NamedDependency[Api]) -> TokenResponse:
         return _tokens(await api.commands.handle(RefreshSession(refresh_token=data.refresh_token)))
 
     @post("/logout", status_code=204, summary="Revoke the refresh token's whole family")
-    async def logout(self, data: RefreshRequest, api: NamedDependency[Api]) -> None:
+    async def logout(self, data: JSONBody[RefreshRequest], api: NamedDependency[Api]) -> None:
         await api.commands.handle(LogOut(refresh_token=data.refresh_token))

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, put
 from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 
 from application.ports.read_models import UserView
 from application.users.commands import ChangePreferences, ChangeProfile, DeleteUser
@@ -54,7 +55,7 @@ class UsersController(Controller):
     @patch("/me", summary="Change display name or email")
     async def change_me(
         self,
-        data: ProfilePatch,
+        data: JSONBody[ProfilePatch],
         request: Request[Any, Any, Any],
         api: NamedDependency[Api],
     ) -> ProfileResponse:
@@ -86,7 +87,7 @@ class UsersController(Controller):
     @put("/me/preferences", summary="Replace the caller's preferences")
     async def set_preferences(
         self,
-        data: PreferencesBody,
+        data: JSONBody[PreferencesBody],
         request: Request[Any, Any, Any],
         api: NamedDependency[Api],
     ) -> PreferencesBody:
@@ -106,7 +107,7 @@ class UsersController(Controller):
     @get("/{user_id:str}", summary="A user's profile: the user themself or an admin")
     async def by_id(
         self,
-        user_id: str,
+        user_id: FromPath[str],
         request: Request[Any, Any, Any],
         api: NamedDependency[Api],
     ) -> ProfileResponse:
