@@ -28,6 +28,15 @@ _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
 _AT_PATH = re.compile(r"- at `\$\.([^`]+)`")
 
+_HTTP_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Request body too large",
+    415: "Unsupported media type",
+}
+
 _STATUS = (
     (InvalidInput, 422),
     (NotFound, 404),
@@ -116,7 +125,7 @@ def _field_problem(item: object) -> FieldProblem:
 
 def http_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     assert isinstance(exc, HTTPException)
-    title = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}.get(exc.status_code, "HTTP error")
+    title = _HTTP_TITLES.get(exc.status_code, "HTTP error")
     return problem_response(request, exc.status_code, title, str(exc.detail), headers=exc.headers)
 
 
