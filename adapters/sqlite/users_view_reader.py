@@ -22,9 +22,15 @@ _QUERY = (
 
 
 class SqliteUserReadModel:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, cache_size: int = 10_000) -> None:
         self._path = path
         self._db: sqlite3.Connection | None = None
+        # Views already read, valid while the database is unchanged. SQLite's data_version changes
+        # whenever any other connection (a projection here, a rebuild in another process) commits,
+        # so a cached view is never staler than what the query itself would return.
+        self._cache: dict[UUID, UserView] = {}
+        self._cache_size = cache_size
+        self._data_version = -1
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
@@ -33,10 +39,18 @@ class SqliteUserReadModel:
         return self._db
 
     async def get(self, user_id: UUID) -> UserView | None:
-        row = self._connection().execute(_QUERY, (user_id.hex,)).fetchone()
+        db = self._connection()
+        data_version = db.execute("PRAGMA data_version").fetchone()[0]
+        if data_version != self._data_version:
+            self._cache.clear()
+            self._data_version = data_version
+        cached = self._cache.get(user_id)
+        if cached is not None:
+            return cached
+        row = db.execute(_QUERY, (user_id.hex,)).fetchone()
         if row is None:
             return None
-        return UserView(
+        view = UserView(
             id=user_id,
             email=row[1],
             display_name=row[2],
@@ -48,6 +62,10 @@ class SqliteUserReadModel:
             timezone=row[8],
             theme=row[9],
         )
+        if len(self._cache) >= self._cache_size:
+            self._cache.clear()
+        self._cache[user_id] = view
+        return view
 
     def close(self) -> None:
         if self._db is not None:

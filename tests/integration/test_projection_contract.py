@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from adapters.sqlalchemy.engine import create_tables, create_views_engine
 from adapters.sqlalchemy.positions import SqlPositionStore
 from adapters.sqlalchemy.users_view import SqlUserReadModel, UsersProjection
+from adapters.sqlite.users_view_reader import SqliteUserReadModel
 from application.ports.event_store import RecordedEvent
-from application.ports.read_models import UserView
+from application.ports.read_models import UserReadModel, UserView
 from domain.users.preferences import Preferences
 
 from .support import EPOCH, UserStream, recorded
@@ -25,9 +26,10 @@ from .support import EPOCH, UserStream, recorded
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+# "sqlite-direct" reads the SQLite view through the embedded mode's direct reader (with its cache).
+@pytest.fixture(params=["sqlite", "sqlite-direct", "postgres"])
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    if request.param == "sqlite":
+    if request.param.startswith("sqlite"):
         url = f"sqlite+aiosqlite:///{tmp_path / 'views.sqlite'}"
     else:
         url = request.getfixturevalue("fresh_database").replace("postgresql://", "postgresql+asyncpg://", 1)
@@ -40,8 +42,13 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 
 @pytest.fixture
-def read_model(engine: AsyncEngine) -> SqlUserReadModel:
-    return SqlUserReadModel(engine)
+def read_model(request: pytest.FixtureRequest, engine: AsyncEngine, tmp_path: Path) -> Iterator[UserReadModel]:
+    if request.node.callspec.params["engine"] != "sqlite-direct":
+        yield SqlUserReadModel(engine)
+        return
+    direct = SqliteUserReadModel(str(tmp_path / "views.sqlite"))
+    yield direct
+    direct.close()
 
 
 class ExplodingUsersProjection(UsersProjection):
@@ -74,7 +81,7 @@ def expected_view(user: UserStream, *, created_version: int = 1, prefs: Preferen
     )
 
 
-async def _views(read_model: SqlUserReadModel, *ids: UUID) -> list[UserView | None]:
+async def _views(read_model: UserReadModel, *ids: UUID) -> list[UserView | None]:
     return [await read_model.get(user_id) for user_id in ids]
 
 
@@ -87,7 +94,7 @@ DARK = Preferences(base_currency="EUR", default_interval="4h", timezone="Europe/
 
 
 class TestApplying:
-    async def test_builds_the_view_from_events(self, engine: AsyncEngine, read_model: SqlUserReadModel) -> None:
+    async def test_builds_the_view_from_events(self, engine: AsyncEngine, read_model: UserReadModel) -> None:
         alice, bob = UserStream("alice"), UserStream("bob")
         events = recorded(
             [
@@ -105,14 +112,12 @@ class TestApplying:
         assert await projection.position() == 4
         assert await _views(read_model, alice.id, bob.id) == [expected_view(alice, prefs=DARK), expected_view(bob)]
 
-    async def test_an_unknown_user_has_no_view(self, engine: AsyncEngine, read_model: SqlUserReadModel) -> None:
+    async def test_an_unknown_user_has_no_view(self, engine: AsyncEngine, read_model: UserReadModel) -> None:
         await UsersProjection(engine).apply(recorded([UserStream().registered()]))
 
         assert await read_model.get(UserStream().id) is None
 
-    async def test_a_changed_email_replaces_the_old_one(
-        self, engine: AsyncEngine, read_model: SqlUserReadModel
-    ) -> None:
+    async def test_a_changed_email_replaces_the_old_one(self, engine: AsyncEngine, read_model: UserReadModel) -> None:
         alice = UserStream("alice")
         events = recorded([alice.registered(), alice.profile_changed(email="alice@new.example.org")])
 
@@ -122,7 +127,7 @@ class TestApplying:
         assert view is not None
         assert (view.email, view.display_name) == ("alice@new.example.org", alice.display_name)
 
-    async def test_a_deleted_user_leaves_the_view(self, engine: AsyncEngine, read_model: SqlUserReadModel) -> None:
+    async def test_a_deleted_user_leaves_the_view(self, engine: AsyncEngine, read_model: UserReadModel) -> None:
         alice, bob = UserStream("alice"), UserStream("bob")
         projection = UsersProjection(engine)
         await projection.apply(recorded([alice.registered(), bob.registered()]))
@@ -132,7 +137,7 @@ class TestApplying:
         assert await _views(read_model, alice.id, bob.id) == [None, expected_view(bob)]
         assert await projection.position() == 3
 
-    async def test_redelivered_events_change_nothing(self, engine: AsyncEngine, read_model: SqlUserReadModel) -> None:
+    async def test_redelivered_events_change_nothing(self, engine: AsyncEngine, read_model: UserReadModel) -> None:
         alice = UserStream("alice")
         events = recorded([alice.registered(), alice.preferences_changed()])
         projection = UsersProjection(engine)
@@ -145,8 +150,23 @@ class TestApplying:
         assert await read_model.get(alice.id) == expected_view(alice, prefs=DARK)
         assert await projection.position() == 2
 
+    async def test_a_view_read_before_a_change_is_not_served_after_it(
+        self, engine: AsyncEngine, read_model: UserReadModel
+    ) -> None:
+        alice = UserStream("alice")
+        projection = UsersProjection(engine)
+        await projection.apply(recorded([alice.registered()]))
+        assert await read_model.get(alice.id) == expected_view(alice)
+
+        await projection.apply(recorded([alice.profile_changed(display_name="Alice B.")], first_id=2))
+
+        renamed = await read_model.get(alice.id)
+        assert renamed == expected_view(alice)
+        assert renamed is not None
+        assert renamed.display_name == "Alice B."
+
     async def test_a_restarted_projection_continues_from_its_stored_position(
-        self, engine: AsyncEngine, read_model: SqlUserReadModel
+        self, engine: AsyncEngine, read_model: UserReadModel
     ) -> None:
         alice = UserStream("alice")
         registered, preferences = recorded([alice.registered(), alice.preferences_changed()])
@@ -161,7 +181,7 @@ class TestApplying:
         assert await read_model.get(alice.id) == expected_view(alice, prefs=DARK)
 
     async def test_a_failing_handler_leaves_neither_rows_nor_position_behind(
-        self, engine: AsyncEngine, read_model: SqlUserReadModel
+        self, engine: AsyncEngine, read_model: UserReadModel
     ) -> None:
         alice, bob = UserStream("alice"), UserStream("bob")
         events = recorded(
@@ -181,7 +201,7 @@ class TestApplying:
 
 class TestRebuilding:
     async def test_a_rebuild_from_zero_gives_the_same_view(
-        self, engine: AsyncEngine, read_model: SqlUserReadModel
+        self, engine: AsyncEngine, read_model: UserReadModel
     ) -> None:
         alice, bob, carol = UserStream("alice"), UserStream("bob"), UserStream("carol")
         events = recorded(
@@ -208,7 +228,7 @@ class TestRebuilding:
         assert before == [expected_view(alice, prefs=DARK), None, expected_view(carol)]
 
     async def test_readers_see_the_complete_old_view_until_the_rebuild_is_done(
-        self, engine: AsyncEngine, read_model: SqlUserReadModel
+        self, engine: AsyncEngine, read_model: UserReadModel
     ) -> None:
         alice, bob = UserStream("alice"), UserStream("bob")
         log = recorded(
@@ -248,7 +268,7 @@ class TestRebuilding:
         assert await projection.position() == 5
 
     async def test_an_apply_racing_a_rebuild_neither_rewinds_the_position_nor_reapplies(
-        self, engine: AsyncEngine, read_model: SqlUserReadModel
+        self, engine: AsyncEngine, read_model: UserReadModel
     ) -> None:
         alice, bob = UserStream("alice"), UserStream("bob")
         log = recorded(
