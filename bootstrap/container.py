@@ -12,7 +12,9 @@ from adapters.eventsourcing.store import RecorderEventStore
 from adapters.kafka.publisher import KafkaPublisher
 from adapters.memory.bus import InProcessBus
 from adapters.memory.rate_limiter import MemoryRateLimiter
+from adapters.memory.session_revocations import MemorySessionRevocations
 from adapters.redis.rate_limiter import RedisRateLimiter
+from adapters.redis.session_revocations import RedisSessionRevocations
 from adapters.security.field_cipher import FieldCipher
 from adapters.security.fingerprints import HmacEmailFingerprints
 from adapters.security.passwords import Argon2PasswordHasher
@@ -25,10 +27,11 @@ from adapters.system.clock import SystemClock
 from application.messagebus import CommandBus, QueryBus
 from application.projections import Projections
 from application.relay import Relay
+from application.users.authentication import Authenticator
 from application.users.erasure import ErasurePolicy
 from application.users.integration import USERS_TOPIC, users_route
 from application.users.services import LoginLimits, UserServices
-from bootstrap.handlers import command_handlers, query_handlers
+from bootstrap.handlers import command_guards, command_handlers, query_handlers
 from bootstrap.observability import create_metrics, create_tracing
 from bootstrap.secrets import load_secrets
 from bootstrap.settings import Settings
@@ -59,6 +62,8 @@ def _mode(settings: Settings) -> str:
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     mode = providers.Callable(_mode, settings)
+    # A revoked session must be remembered while an access token of it can still be valid.
+    _revocation_ttl = providers.Callable(lambda s: s.access_token_ttl + 60, settings)
 
     secrets = providers.Singleton(load_secrets, settings)
     tracing = providers.Singleton(create_tracing, settings)
@@ -147,6 +152,16 @@ class Container(containers.DeclarativeContainer):
         access_lifetime_seconds=settings.provided.access_token_ttl,
         refresh_lifetime_seconds=settings.provided.refresh_token_ttl,
     )
+    session_revocations = providers.Selector(
+        mode,
+        embedded=providers.Singleton(MemorySessionRevocations, _revocation_ttl),
+        full=providers.Singleton(
+            RedisSessionRevocations,
+            redis,
+            _revocation_ttl,
+            providers.Callable(lambda s: f"{s.redis_prefix}revoked:", settings),
+        ),
+    )
     user_services = providers.Singleton(
         UserServices,
         hasher=password_hasher,
@@ -155,6 +170,7 @@ class Container(containers.DeclarativeContainer):
         vault=key_vault,
         limiter=rate_limiter,
         clock=clock,
+        revocations=session_revocations,
         login_limits=providers.Singleton(LoginLimits, settings.provided.login_attempts, settings.provided.login_window),
     )
     command_bus = providers.Singleton(
@@ -162,8 +178,10 @@ class Container(containers.DeclarativeContainer):
         event_store,
         providers.Callable(command_handlers, user_services),
         on_committed=wake_followers.provided.notify,
+        guards=providers.Callable(command_guards, user_services),
     )
     query_bus = providers.Singleton(QueryBus, providers.Callable(query_handlers, user_read_model))
+    authenticator = providers.Singleton(Authenticator, tokens, session_revocations, user_read_model)
 
 
 def create_container(settings: Settings) -> Container:

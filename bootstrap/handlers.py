@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import partial
 
-from application.messagebus import CommandHandler, QueryHandler
+from application.messagebus import CommandGuard, CommandHandler, QueryHandler
 from application.ports.read_models import UserReadModel
 from application.users import handlers
 from application.users.commands import (
@@ -31,6 +31,10 @@ def command_handlers(services: UserServices) -> Mapping[type, CommandHandler]:
         ChangePreferences: partial(handlers.change_preferences, services=services),
         DeleteUser: partial(handlers.delete_user, services=services),
     }
+
+
+def command_guards(services: UserServices) -> Mapping[type, CommandGuard]:
+    return {LogIn: partial(handlers.limit_login_attempts, services=services)}
 
 
 def query_handlers(users: UserReadModel) -> Mapping[type, QueryHandler]:

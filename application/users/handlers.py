@@ -17,7 +17,7 @@ from application.users.commands import (
 )
 from application.users.results import Changed, Registered, TokenPair
 from application.users.services import UserServices
-from domain.shared.errors import InvalidInput, TooManyRequests
+from domain.shared.errors import ConcurrencyConflict, InvalidInput, TooManyRequests
 from domain.users.credentials import display_name_problem, email_problem, normalize_email, password_problem
 from domain.users.email_claim import EmailClaim
 from domain.users.errors import InvalidCredentials, InvalidRefreshToken, RefreshTokenReused, UserNotFound
@@ -55,8 +55,9 @@ async def register_user(cmd: RegisterUser, uow: UnitOfWork, services: UserServic
     await services.vault.create_key(user_id)
     try:
         notification_id = await uow.commit()
-    except Exception:
-        # The account was not recorded (say, the email was taken meanwhile): drop its unused key.
+    except ConcurrencyConflict:
+        # Surely not recorded (the email was claimed meanwhile): drop the unused key. Any other
+        # failure may have happened after the commit, and shredding then would erase a live account.
         await services.vault.shred(user_id)
         raise
     return Registered(
@@ -70,9 +71,12 @@ async def register_user(cmd: RegisterUser, uow: UnitOfWork, services: UserServic
     )
 
 
-async def log_in(cmd: LogIn, uow: UnitOfWork, services: UserServices) -> TokenPair:
-    email = normalize_email(cmd.email)
-    email_stream = services.fingerprints.stream_id(email)
+async def limit_login_attempts(cmd: LogIn, services: UserServices) -> None:
+    """Count the attempt per client address and per email; refuse it past the limit.
+
+    A guard, run once per command: retrying the login after a write conflict is not another attempt.
+    """
+    email_stream = services.fingerprints.stream_id(normalize_email(cmd.email))
     limits = services.login_limits
     # Counted by fingerprint, not address: the limiter's store (Redis) never holds a readable email.
     retry_after = max(
@@ -84,7 +88,9 @@ async def log_in(cmd: LogIn, uow: UnitOfWork, services: UserServices) -> TokenPa
     if retry_after:
         raise TooManyRequests("Too many login attempts; try again later.", retry_after=retry_after)
 
-    claim = await uow.get(EmailClaim, email_stream)
+
+async def log_in(cmd: LogIn, uow: UnitOfWork, services: UserServices) -> TokenPair:
+    claim = await uow.get(EmailClaim, services.fingerprints.stream_id(normalize_email(cmd.email)))
     user = await uow.get(User, claim.holder) if claim and claim.holder else None
     if user is None or user.deleted:
         await services.hasher.burn(cmd.password)
@@ -125,6 +131,7 @@ async def refresh_session(cmd: RefreshSession, uow: UnitOfWork, services: UserSe
     )
     notification_id = await uow.commit()
     if outcome is Rotation.REUSE_DETECTED:
+        await services.revocations.revoke([presented.family_id])
         raise RefreshTokenReused()
     access = services.tokens.issue_access(user.id, user.role.value, presented.family_id)
     return TokenPair(
@@ -141,7 +148,9 @@ async def log_out(cmd: LogOut, uow: UnitOfWork, services: UserServices) -> Chang
     user.revoke_session(
         presented.family_id, presented_hash=presented.token_hash, reason="logout", at=services.clock.now()
     )
-    return Changed(user_id=user.id, version=user.version, notification_id=await uow.commit())
+    changed = Changed(user_id=user.id, version=user.version, notification_id=await uow.commit())
+    await services.revocations.revoke([presented.family_id])
+    return changed
 
 
 async def change_profile(cmd: ChangeProfile, uow: UnitOfWork, services: UserServices) -> Changed:
@@ -180,8 +189,10 @@ async def delete_user(cmd: DeleteUser, uow: UnitOfWork, services: UserServices) 
     now = services.clock.now()
     claim = await uow.get_or_new(EmailClaim, services.fingerprints.stream_id(user.email))
     claim.release(user.id, at=now)
+    sessions = list(user.sessions)
     user.delete(at=now)
     notification_id = await uow.commit()
+    await services.revocations.revoke(sessions)
     # Only after the deletion is recorded: shredding first could leave a live account unreadable.
     await services.vault.shred(user.id)
     return Changed(user_id=user.id, version=user.version, notification_id=notification_id)

@@ -8,6 +8,7 @@ from application.ports.clock import Clock
 from application.ports.personal_data import KeyVault
 from application.ports.rate_limit import RateLimiter
 from application.ports.security import EmailFingerprints, PasswordHasher, TokenService
+from application.ports.sessions import SessionRevocations
 
 
 @dataclass(frozen=True)
@@ -24,4 +25,5 @@ class UserServices:
     vault: KeyVault
     limiter: RateLimiter
     clock: Clock
+    revocations: SessionRevocations
     login_limits: LoginLimits = LoginLimits()

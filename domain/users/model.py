@@ -121,8 +121,9 @@ class User(Aggregate):
 
     def delete(self, *, at: datetime) -> None:
         self._ensure_active()
-        for family_id in list(self.sessions):
-            self._trigger(SessionRevoked, occurred_at=at, family_id=family_id, reason="account deleted")
+        for family_id, session in list(self.sessions.items()):
+            if session.expires_at > at:
+                self._trigger(SessionRevoked, occurred_at=at, family_id=family_id, reason="account deleted")
         self._trigger(UserDeleted, occurred_at=at)
 
     def _ensure_active(self) -> None:
@@ -147,6 +148,9 @@ class User(Aggregate):
             case LoginFailed():
                 pass
             case SessionStarted():
+                # Forget families that expired by now: the state of a long-lived account stays small.
+                for family_id in [f for f, s in self.sessions.items() if s.expires_at <= event.occurred_at]:
+                    del self.sessions[family_id]
                 self.sessions[event.family_id] = Session(event.token_hash, event.expires_at)
             case SessionRefreshed():
                 session = self.sessions[event.family_id]

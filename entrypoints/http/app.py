@@ -49,7 +49,7 @@ def create_app(container: Container) -> RequestContext:
     api = Api(
         commands=container.command_bus(),
         queries=container.query_bus(),
-        tokens=container.tokens(),
+        authenticator=container.authenticator(),
         projections=container.projections(),
         metrics=container.metrics(),
         readiness_checks=readiness_checks(container),

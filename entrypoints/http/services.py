@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from application.messagebus import CommandBus, QueryBus
-from application.ports.security import TokenService
 from application.projections import Projections
+from application.users.authentication import Authenticator
 from bootstrap.observability import Metrics
 
 
@@ -19,7 +19,7 @@ from bootstrap.observability import Metrics
 class Api:
     commands: CommandBus
     queries: QueryBus
-    tokens: TokenService
+    authenticator: Authenticator
     projections: Projections
     metrics: Metrics
     readiness_checks: Mapping[str, Callable[[], Awaitable[object]]]

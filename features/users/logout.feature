@@ -1,6 +1,6 @@
 Feature: Logout
   Logging out revokes the refresh token's whole family: no token descended from that login
-  can be refreshed any more. Other logins stay signed in.
+  can be refreshed any more, and its access tokens stop working at once. Other logins stay signed in.
 
   Background:
     Given Ada has an account and is logged in
@@ -9,6 +9,7 @@ Feature: Logout
     When Ada logs out
     Then the response status is 204
     And Ada's newest refresh token is refused
+    And Ada's access token is refused
 
   Scenario: Logging out after refreshing ends the whole session
     Given Ada has refreshed her session 2 times

@@ -24,6 +24,7 @@ Feature: Refresh-token rotation
     When someone refreshes with Ada's first refresh token
     Then the response status is 401
     And Ada's newest refresh token is refused
+    And Ada's access token is refused
 
   Scenario: Reuse revokes only the login it came from
     Given Ada has also logged in on a second device

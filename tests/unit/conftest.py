@@ -7,6 +7,7 @@ import pytest
 from adapters.eventsourcing.mapper import EventMapper
 from adapters.eventsourcing.recorders import memory_recorder
 from adapters.eventsourcing.store import RecorderEventStore
+from adapters.memory.session_revocations import MemorySessionRevocations
 from adapters.security.field_cipher import FieldCipher
 from adapters.security.fingerprints import HmacEmailFingerprints
 from adapters.security.key_vault import MemoryKeyVault
@@ -15,7 +16,7 @@ from application.messagebus import CommandBus
 from application.users.commands import LogIn, RegisterUser
 from application.users.results import Registered, TokenPair
 from application.users.services import LoginLimits, UserServices
-from bootstrap.handlers import command_handlers
+from bootstrap.handlers import command_guards, command_handlers
 from domain.users.events import USER_EVENTS
 
 from .fakes import (
@@ -77,6 +78,11 @@ def fingerprints() -> HmacEmailFingerprints:
 
 
 @pytest.fixture
+def revocations() -> MemorySessionRevocations:
+    return MemorySessionRevocations(ttl_seconds=960)
+
+
+@pytest.fixture
 def services(
     hasher: FakePasswordHasher,
     tokens: JwtTokenService,
@@ -84,6 +90,7 @@ def services(
     vault: MemoryKeyVault,
     limiter: FakeRateLimiter,
     clock: FakeClock,
+    revocations: MemorySessionRevocations,
 ) -> UserServices:
     return UserServices(
         hasher=hasher,
@@ -92,13 +99,14 @@ def services(
         vault=vault,
         limiter=limiter,
         clock=clock,
+        revocations=revocations,
         login_limits=LoginLimits(attempts=5, window_seconds=60),
     )
 
 
 @pytest.fixture
 def bus(store: RecorderEventStore, services: UserServices) -> CommandBus:
-    return CommandBus(store, command_handlers(services))
+    return CommandBus(store, command_handlers(services), guards=command_guards(services))
 
 
 @pytest.fixture
