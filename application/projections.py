@@ -41,11 +41,13 @@ class Projections:
 
     async def step(self) -> bool:
         """Apply one batch to every view that is behind. True when anything was applied."""
+        positions = {name: await view.position() for name, view in self._views.items()}
+        # One read (and decryption) of the log for all views; a view already past part of the batch
+        # skips what it has applied.
+        batch = await self._store.read(after=min(positions.values(), default=0), limit=self._batch_size)
         progressed = False
-        for view in self._views.values():
-            position = await view.position()
-            batch = await self._store.read(after=position, limit=self._batch_size)
-            if batch:
+        for name, view in self._views.items():
+            if batch and batch[-1].notification_id > positions[name]:
                 await view.apply(batch)
                 progressed = True
         return progressed

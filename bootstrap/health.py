@@ -22,8 +22,11 @@ def readiness_checks(container: Container) -> dict[str, Check]:
 
     checks: dict[str, Check] = {"event_store": store.last_notification_id, "views": views}
     if container.mode() == "full":
-        publisher = container.publisher()
-        assert isinstance(publisher, KafkaPublisher)
         checks["redis"] = container.redis().ping
-        checks["kafka"] = publisher.ping
+        # Only a process that runs the relay uses Kafka; an API replica must not leave service
+        # because of a Kafka blip it would not feel.
+        if container.settings().workers_in_process:
+            publisher = container.publisher()
+            assert isinstance(publisher, KafkaPublisher)
+            checks["kafka"] = publisher.ping
     return checks

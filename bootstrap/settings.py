@@ -37,6 +37,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     otel_exporter: Literal["none", "console", "otlp", "memory"] = "none"
     otel_endpoint: str = ""
     workers_in_process: bool = True
+    forwarded_allow_ips: str = ""
     db_pool_size: int = 10
 
     @property

@@ -6,7 +6,6 @@ import sqlite3
 import threading
 from uuid import UUID
 
-import psycopg
 from psycopg_pool import ConnectionPool
 
 from adapters.eventsourcing.schema_lock import schema_lock
@@ -27,6 +26,7 @@ class SqliteKeyVault(SubjectKeyVault):
         if db is None:
             db = self._local.db = sqlite3.connect(self._path, timeout=30, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA secure_delete=ON")
         return db
 
     def _load(self, subject_id: UUID) -> bytes | None:
@@ -44,7 +44,11 @@ class SqliteKeyVault(SubjectKeyVault):
         )
 
     def _delete(self, subject_id: UUID) -> None:
-        self._connection().execute("DELETE FROM subject_keys WHERE subject_id = ?", (str(subject_id),))
+        db = self._connection()
+        db.execute("DELETE FROM subject_keys WHERE subject_id = ?", (str(subject_id),))
+        # secure_delete zeroed the row in the database file; the write-ahead log still holds page
+        # images with the wrapped key until a checkpoint copies them back and truncates it.
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 class PostgresKeyVault(SubjectKeyVault):
@@ -69,11 +73,12 @@ class PostgresKeyVault(SubjectKeyVault):
     def _delete(self, subject_id: UUID) -> None:
         with self._pool.connection() as db:
             db.execute("DELETE FROM subject_keys WHERE subject_id = %s", (subject_id,))
-            # VACUUM is not needed for erasure semantics: the key is gone from every live snapshot, and
-            # without it the ciphertexts it sealed cannot be opened.
+        # The deleted row stays on disk as a dead tuple until vacuumed; vacuum it now, so the wrapped
+        # key does not outlive the deletion in the table's pages. (PostgreSQL's own WAL and any
+        # backups taken before still hold it until they are recycled: that is the operator's retention.)
+        with self._pool.connection() as db:
+            db.autocommit = True
+            db.execute("VACUUM subject_keys")
 
     def close(self) -> None:
         self._pool.close()
-
-
-__all__ = ["PostgresKeyVault", "SqliteKeyVault", "psycopg"]

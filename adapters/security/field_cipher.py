@@ -14,6 +14,10 @@ from adapters.security.key_vault import SubjectKeyVault
 _PREFIX = "enc1:"
 
 
+class CorruptPersonalData(ValueError):
+    """A sealed field that its subject's key does not open."""
+
+
 class FieldCipher:
     def __init__(self, vault: SubjectKeyVault) -> None:
         self._vault = vault
@@ -38,4 +42,5 @@ class FieldCipher:
         try:
             return AESGCM(key).decrypt(raw[:12], raw[12:], subject_id.bytes).decode()
         except InvalidTag:
-            return None
+            # The key exists but does not open the field: corruption or tampering, never erasure.
+            raise CorruptPersonalData(f"a personal field of subject {subject_id} fails authentication") from None

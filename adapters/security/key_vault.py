@@ -15,7 +15,12 @@ from collections import OrderedDict
 from uuid import UUID
 
 from anyio import to_thread
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+
+class MasterKeyMismatch(RuntimeError):
+    """The key vault's rows were wrapped under another master key."""
 
 
 class SubjectKeyVault(ABC):
@@ -53,7 +58,12 @@ class SubjectKeyVault(ABC):
         wrapped = self._load(subject_id)
         if wrapped is None:
             return None
-        key = self._master.decrypt(wrapped[:12], wrapped[12:], subject_id.bytes)
+        try:
+            key = self._master.decrypt(wrapped[:12], wrapped[12:], subject_id.bytes)
+        except InvalidTag:
+            raise MasterKeyMismatch(
+                "a stored data key does not open with this master key: was CAP_SECRET_KEY changed?"
+            ) from None
         with self._lock:
             self._cache[subject_id] = (now + self._cache_seconds, key)
             while len(self._cache) > self._cache_size:

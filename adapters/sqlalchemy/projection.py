@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Sequence
 
+import sqlalchemy as sa
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -14,6 +15,8 @@ from application.ports.event_store import RecordedEvent
 
 class SqlProjection(ABC):
     name: str
+    # Tables whose deleted rows held personal data: purged from disk after a batch that erased some.
+    erasable_tables: tuple[str, ...] = ()
 
     def __init__(self, engine: AsyncEngine, tracer: trace.Tracer | None = None) -> None:
         self._engine = engine
@@ -24,6 +27,10 @@ class SqlProjection(ABC):
 
     @abstractmethod
     async def _clear(self, conn: AsyncConnection) -> None: ...
+
+    def _erases(self, recorded: RecordedEvent) -> bool:
+        """True for events whose handling deletes personal data (then the pages are purged)."""
+        return False
 
     async def position(self) -> int:
         async with self._engine.connect() as conn:
@@ -39,7 +46,24 @@ class SqlProjection(ABC):
                 if fresh:
                     position = fresh[-1].notification_id
                     await write_position(conn, self.name, position)
-                return position
+            if any(self._erases(recorded) for recorded in fresh):
+                await self._purge_erased_rows()
+            return position
+
+    async def _purge_erased_rows(self) -> None:
+        """Make deleted rows unrecoverable from the database files, not just invisible.
+
+        SQLite (with secure_delete on) has zeroed them in the main file; the write-ahead log still
+        holds older page images until a checkpoint truncates it. PostgreSQL keeps dead tuples in the
+        table's pages until a vacuum.
+        """
+        async with self._engine.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            if autocommit.dialect.name == "sqlite":
+                await autocommit.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            else:
+                for table in self.erasable_tables:
+                    await autocommit.execute(sa.text(f'VACUUM "{table}"'))
 
     async def rebuild(self, batches: AsyncIterator[Sequence[RecordedEvent]], on_progress: Callable[[int], None]) -> int:
         async with self._engine.begin() as conn:

@@ -26,6 +26,10 @@ _DEFAULTS = Preferences()
 
 class UsersProjection(SqlProjection):
     name = "users"
+    erasable_tables = ("users_view",)
+
+    def _erases(self, recorded: RecordedEvent) -> bool:
+        return isinstance(recorded.event, UserDeleted)
 
     async def _handle(self, conn: AsyncConnection, recorded: RecordedEvent) -> None:
         event = recorded.event

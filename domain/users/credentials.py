@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from domain.shared.errors import FieldError
 from domain.users.common_passwords import COMMON_PASSWORDS
@@ -48,6 +49,8 @@ def display_name_problem(name: str) -> FieldError | None:
     stripped = name.strip()
     if not 1 <= len(stripped) <= 100:
         return FieldError("display_name", "must be 1 to 100 characters")
-    if any(ord(ch) < 32 for ch in stripped):
-        return FieldError("display_name", "must not contain control characters")
+    # Cc: control characters (C0 and C1); Cf: invisible format characters, among them the bidi
+    # overrides that make a name render as something else.
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in stripped):
+        return FieldError("display_name", "must not contain control or invisible formatting characters")
     return None

@@ -18,7 +18,18 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     app = build_app(settings)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False)
+    # Behind a proxy the client address (which login limits count) comes from X-Forwarded-For, but
+    # only when the proxy is trusted: anyone could send that header.
+    trusted = settings.forwarded_allow_ips
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+    )
     return 0
 
 

@@ -12,10 +12,9 @@ from uuid import uuid4
 
 import psycopg
 import pytest
-from cryptography.exceptions import InvalidTag
 
 from adapters.eventsourcing.key_vaults import PostgresKeyVault, SqliteKeyVault
-from adapters.security.key_vault import MemoryKeyVault, SubjectKeyVault
+from adapters.security.key_vault import MasterKeyMismatch, MemoryKeyVault, SubjectKeyVault
 
 pytestmark = pytest.mark.integration
 
@@ -185,7 +184,7 @@ class TestVaultsSharingStorage:
         await shared_storage.vault().create_key(subject)
         misconfigured = shared_storage.vault(master_key=os.urandom(32), cache_seconds=0)
 
-        with pytest.raises(InvalidTag):
+        with pytest.raises(MasterKeyMismatch):
             misconfigured.key_for(subject)
 
 

@@ -45,5 +45,22 @@ async def test_a_hash_made_with_other_parameters_needs_a_rehash(
     assert not upgraded.needs_rehash(await upgraded.hash("violet-orbit-lantern-42"))
 
 
-async def test_burning_a_password_completes_without_matching(cheap: Argon2PasswordHasher) -> None:
+async def test_burning_a_password_spends_one_full_verification(
+    cheap: Argon2PasswordHasher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verified: list[tuple[str, str]] = []
+    real_verify = cheap._verify
+
+    def counting_verify(password_hash: str, password: str) -> bool:
+        verified.append((password_hash, password))
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(cheap, "_verify", counting_verify)
     await cheap.burn("violet-orbit-lantern-42")
+
+    # An unknown email costs what a wrong password costs: one argon2 verification, which fails.
+    assert len(verified) == 1
+    decoy_hash, password = verified[0]
+    assert password == "violet-orbit-lantern-42"
+    assert decoy_hash.startswith("$argon2id$")
+    assert not real_verify(decoy_hash, password)

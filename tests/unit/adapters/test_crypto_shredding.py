@@ -10,7 +10,7 @@ from eventsourcing.persistence import StoredEvent
 
 from adapters.eventsourcing.mapper import EventMapper
 from adapters.eventsourcing.store import RecorderEventStore
-from adapters.security.field_cipher import FieldCipher
+from adapters.security.field_cipher import CorruptPersonalData, FieldCipher
 from adapters.security.key_vault import MemoryKeyVault, SubjectKeyVault
 from domain.shared.personal_data import ERASED
 from domain.users.events import USER_EVENTS, LoginFailed, ProfileChanged, UserRegistered
@@ -133,6 +133,8 @@ class TestShredding:
 
 
 class TestSubjectBinding:
+    """A sealed field opens only for its own subject: anything else is corruption, not erasure."""
+
     def _moved(self, stored: StoredEvent, to: UUID) -> StoredEvent:
         state = msgspec.json.decode(stored.state)
         state["stream_id"] = str(to)
@@ -143,27 +145,29 @@ class TestSubjectBinding:
     ) -> None:
         mallory = uuid4()
         vault.create_key_sync(mallory)
-        moved = mapper.to_event(self._moved(mapper.to_stored(_registered(ann)), mallory))
-        assert moved.email == ERASED
+        with pytest.raises(CorruptPersonalData):
+            mapper.to_event(self._moved(mapper.to_stored(_registered(ann)), mallory))
 
     def test_the_subject_id_is_authenticated_even_under_one_shared_key(self) -> None:
         mapper = EventMapper(USER_EVENTS, FieldCipher(SharedKeyVault()))
         ann, mallory = uuid4(), uuid4()
         stored = mapper.to_stored(_registered(ann))
         assert mapper.to_event(stored).email == EMAIL
-        moved = mapper.to_event(self._moved(stored, mallory))
-        assert (moved.email, moved.display_name) == (ERASED, ERASED)
+        with pytest.raises(CorruptPersonalData):
+            mapper.to_event(self._moved(stored, mallory))
 
     def test_the_cipher_refuses_a_ciphertext_under_another_subject(self) -> None:
         cipher = FieldCipher(SharedKeyVault())
         ann, mallory = uuid4(), uuid4()
         sealed = cipher.encrypt(ann, EMAIL)
         assert cipher.decrypt(ann, sealed) == EMAIL
-        assert cipher.decrypt(mallory, sealed) is None
+        with pytest.raises(CorruptPersonalData):
+            cipher.decrypt(mallory, sealed)
 
     def test_a_tampered_ciphertext_does_not_decrypt(self, cipher: FieldCipher, ann: UUID) -> None:
         prefix, _, body = cipher.encrypt(ann, EMAIL).partition(":")
         raw = bytearray(base64.urlsafe_b64decode(body))
         raw[20] ^= 0x01
         tampered = f"{prefix}:{base64.urlsafe_b64encode(bytes(raw)).decode()}"
-        assert cipher.decrypt(ann, tampered) is None
+        with pytest.raises(CorruptPersonalData):
+            cipher.decrypt(ann, tampered)

@@ -97,7 +97,9 @@ class TestDisplayName:
     def test_accepts_a_reasonable_name(self, name: str) -> None:
         assert display_name_problem(name) is None
 
-    @pytest.mark.parametrize("name", ["", "   ", "x" * 101, "Ann\x00", "Ann\nLee"])
+    @pytest.mark.parametrize(
+        "name", ["", "   ", "x" * 101, "Ann\x00", "Ann\nLee", "Ann\x85Lee", "\u202eAnn", "Ann\u200bLee"]
+    )
     def test_rejects_an_empty_long_or_control_character_name(self, name: str) -> None:
         problem = display_name_problem(name)
         assert problem is not None
