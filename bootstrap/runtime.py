@@ -52,10 +52,13 @@ class Runtime:
 
     async def stop(self) -> None:
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
+            # Cancel until it is done: a library may swallow one cancellation (asyncio.wait_for on
+            # 3.11 does when the awaited thing completes at the same moment).
+            while not task.done():
+                task.cancel()
+                await asyncio.wait([task], timeout=1.0)
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                task.result()
         self._tasks.clear()
         publisher = self.container.publisher()
         if isinstance(publisher, KafkaPublisher):

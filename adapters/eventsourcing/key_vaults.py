@@ -30,12 +30,13 @@ class SqliteKeyVault(SubjectKeyVault):
         return db
 
     def _load(self, subject_id: UUID) -> bytes | None:
-        row = (
+        # fetchall: a statement left unfinished would hold a read transaction open on the file.
+        rows = (
             self._connection()
             .execute("SELECT wrapped FROM subject_keys WHERE subject_id = ?", (str(subject_id),))
-            .fetchone()
+            .fetchall()
         )
-        return bytes(row[0]) if row else None
+        return bytes(rows[0][0]) if rows else None
 
     def _insert_if_absent(self, subject_id: UUID, wrapped: bytes) -> None:
         self._connection().execute(

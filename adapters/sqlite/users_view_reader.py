@@ -40,16 +40,19 @@ class SqliteUserReadModel:
 
     async def get(self, user_id: UUID) -> UserView | None:
         db = self._connection()
-        data_version = db.execute("PRAGMA data_version").fetchone()[0]
+        # fetchall, never fetchone: an unfinished statement keeps its read transaction open, which
+        # pins the WAL (it cannot be checkpointed or reset) and would blind data_version.
+        [(data_version,)] = db.execute("PRAGMA data_version").fetchall()
         if data_version != self._data_version:
             self._cache.clear()
             self._data_version = data_version
         cached = self._cache.get(user_id)
         if cached is not None:
             return cached
-        row = db.execute(_QUERY, (user_id.hex,)).fetchone()
-        if row is None:
+        rows = db.execute(_QUERY, (user_id.hex,)).fetchall()
+        if not rows:
             return None
+        row = rows[0]
         view = UserView(
             id=user_id,
             email=row[1],

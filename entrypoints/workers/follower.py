@@ -44,8 +44,11 @@ async def follow(
             await asyncio.sleep(poll_seconds)
             continue
         # Woken at once by an in-process commit, or by the poll for commits of other processes.
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that arrives as
+        # the wake-up does, and the worker would then outlive its shutdown.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), poll_seconds)
+            async with asyncio.timeout(poll_seconds):
+                await wake.wait()
         wake.clear()
 
 
