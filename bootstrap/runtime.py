@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import signal
 
 import structlog
 
@@ -17,12 +18,14 @@ from entrypoints.workers.follower import follow
 log = structlog.get_logger(__name__)
 
 WORKERS = ("projections", "relay")
+STOP_GRACE_SECONDS = 10.0
 
 
 class Runtime:
     def __init__(self, container: Container) -> None:
         self.container = container
         self._tasks: list[asyncio.Task[None]] = []
+        self._stop = asyncio.Event()
 
     async def start(self, workers: tuple[str, ...] = ()) -> None:
         await create_tables(self.container.views_engine())
@@ -37,8 +40,11 @@ class Runtime:
             log.info("workers started", mode=self.container.settings().mode, workers=list(workers))
 
     async def run_worker(self, name: str) -> None:
-        """Run one worker in the foreground (its own process in full mode)."""
+        """Run one worker in the foreground (its own process in full mode) until SIGTERM or SIGINT."""
         await self.start()
+        loop = asyncio.get_running_loop()
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(stop_signal, self._stop.set)
         await self._worker(name)
 
     async def _connect_kafka(self) -> None:
@@ -51,9 +57,12 @@ class Runtime:
             log.warning("kafka not reachable at start-up; the relay will retry", error=str(error))
 
     async def stop(self) -> None:
+        self._stop.set()
+        if self._tasks:
+            # Workers finish the step in hand and return; cancelling is the last resort for one that
+            # hangs, because a step cancelled inside a database call can leave a connection behind.
+            await asyncio.wait(self._tasks, timeout=STOP_GRACE_SECONDS)
         for task in self._tasks:
-            # Cancel until it is done: a library may swallow one cancellation (asyncio.wait_for on
-            # 3.11 does when the awaited thing completes at the same moment).
             while not task.done():
                 task.cancel()
                 await asyncio.wait([task], timeout=1.0)
@@ -88,7 +97,14 @@ class Runtime:
                     metrics.consumer_position.labels(status.name).set(status.position)
                     metrics.consumer_lag.labels(status.name).set(status.lag)
 
-            await follow(name, projections.step, wake=wake, poll_seconds=poll_seconds, after_step=report_projections)
+            await follow(
+                name,
+                projections.step,
+                stop=self._stop,
+                wake=wake,
+                poll_seconds=poll_seconds,
+                after_step=report_projections,
+            )
         elif name == "relay":
             relay = container.relay()
 
@@ -97,6 +113,8 @@ class Runtime:
                 metrics.consumer_position.labels(relay.name).set(position)
                 metrics.consumer_lag.labels(relay.name).set(max(await store.last_notification_id() - position, 0))
 
-            await follow(name, relay.step, wake=wake, poll_seconds=poll_seconds, after_step=report_relay)
+            await follow(
+                name, relay.step, stop=self._stop, wake=wake, poll_seconds=poll_seconds, after_step=report_relay
+            )
         else:
             raise ValueError(f"unknown worker {name!r}; known: {', '.join(WORKERS)}")

@@ -7,7 +7,6 @@ follower resumes from its stored position and nothing is lost by trying again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -19,37 +18,45 @@ async def follow(
     name: str,
     step: Callable[[], Awaitable[bool]],
     *,
+    stop: asyncio.Event,
     wake: asyncio.Event | None = None,
     poll_seconds: float = 0.5,
     max_backoff_seconds: float = 10.0,
     after_step: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
+    """Follow until `stop` is set, finishing the step in hand.
+
+    Stopping by flag rather than by cancellation matters: a step cancelled in the middle of a
+    database call leaves a connection that the driver must tear down after the event loop is gone
+    (SQLAlchemy's aiosqlite adapter then waits forever).
+    """
     backoff = 0.0
-    while True:
+    while not stop.is_set():
         try:
-            while await step():
+            while not stop.is_set() and await step():
                 if after_step:
                     await after_step()
             if after_step:
                 await after_step()
             backoff = 0.0
-        except asyncio.CancelledError:
-            raise
         except Exception:
             backoff = min(max(backoff * 2, 0.2), max_backoff_seconds)
             log.exception("follower step failed; retrying", follower=name, retry_in=backoff)
-            await asyncio.sleep(backoff)
+            await _wait_for_any(stop, None, backoff)
             continue
-        if wake is None:
-            await asyncio.sleep(poll_seconds)
-            continue
-        # Woken at once by an in-process commit, or by the poll for commits of other processes.
-        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that arrives as
-        # the wake-up does, and the worker would then outlive its shutdown.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(poll_seconds):
-                await wake.wait()
-        wake.clear()
+        # Woken at once by an in-process commit (or the stop), else by the poll for other processes.
+        await _wait_for_any(stop, wake, poll_seconds)
+        if wake is not None:
+            wake.clear()
+
+
+async def _wait_for_any(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:
+    waiters = [asyncio.ensure_future(event.wait()) for event in (stop, wake) if event is not None]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 class WakeSignal:
