@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,8 +59,22 @@ def fresh_database(postgres_dsn: str) -> Iterator[str]:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = urlsplit(postgres_dsn)
     yield urlunsplit(url._replace(path=f"/{name}"))
-    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _drop_database(postgres_dsn, name)
+
+
+def _drop_database(postgres_dsn: str, name: str) -> None:
+    # FORCE cannot end an autovacuum worker that happens to be on the database (it belongs to the
+    # superuser): that refusal is transient, so try again for a few seconds.
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")
