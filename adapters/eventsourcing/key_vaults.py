@@ -13,8 +13,8 @@ from adapters.security.key_vault import SubjectKeyVault
 
 
 class SqliteKeyVault(SubjectKeyVault):
-    def __init__(self, path: str, master_key: bytes, **kwargs: float) -> None:
-        super().__init__(master_key, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, path: str, master_key: bytes, cache_seconds: float = 30.0) -> None:
+        super().__init__(master_key, cache_seconds=cache_seconds)
         self._path = path
         self._local = threading.local()
         with self._connection() as db:
@@ -53,8 +53,8 @@ class SqliteKeyVault(SubjectKeyVault):
 
 
 class PostgresKeyVault(SubjectKeyVault):
-    def __init__(self, conninfo: str, master_key: bytes, pool_size: int = 4, **kwargs: float) -> None:
-        super().__init__(master_key, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, conninfo: str, master_key: bytes, pool_size: int = 4, cache_seconds: float = 30.0) -> None:
+        super().__init__(master_key, cache_seconds=cache_seconds)
         self._pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True)
         with schema_lock(conninfo), self._pool.connection() as db:
             db.execute("CREATE TABLE IF NOT EXISTS subject_keys (subject_id uuid PRIMARY KEY, wrapped bytea NOT NULL)")

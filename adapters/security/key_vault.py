@@ -83,8 +83,8 @@ class SubjectKeyVault(ABC):
 
 
 class MemoryKeyVault(SubjectKeyVault):
-    def __init__(self, master_key: bytes, **kwargs: float) -> None:
-        super().__init__(master_key, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, master_key: bytes, cache_seconds: float = 30.0) -> None:
+        super().__init__(master_key, cache_seconds=cache_seconds)
         self._rows: dict[UUID, bytes] = {}
 
     def _load(self, subject_id: UUID) -> bytes | None:
