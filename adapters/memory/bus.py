@@ -18,12 +18,15 @@ class Subscription:
         self.topic = topic
         self.queue: asyncio.Queue[OutboundMessage] = asyncio.Queue(maxsize)
         self.dropped = 0
+        # Set whenever a message arrives, so a reader can wait on several subscriptions at once.
+        self.arrived = asyncio.Event()
 
     def offer(self, message: OutboundMessage) -> None:
         if self.queue.full():
             self.queue.get_nowait()
             self.dropped += 1
         self.queue.put_nowait(message)
+        self.arrived.set()
 
     async def get(self) -> OutboundMessage:
         return await self.queue.get()

@@ -33,9 +33,9 @@ def create_views_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(url, pool_size=pool_size, max_overflow=5, pool_pre_ping=True, hide_parameters=True)
 
 
-async def create_tables(engine: AsyncEngine) -> None:
+async def create_tables(engine: AsyncEngine, tables: sa.MetaData = metadata) -> None:
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Replicas start together: concurrent CREATE TABLE IF NOT EXISTS race in the catalogs.
             await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": VIEWS_SCHEMA_LOCK_KEY})
-        await conn.run_sync(metadata.create_all)
+        await conn.run_sync(tables.create_all)

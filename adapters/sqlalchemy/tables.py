@@ -28,3 +28,13 @@ users_view = sa.Table(
     sa.Column("timezone", sa.String(64), nullable=False),
     sa.Column("theme", sa.String(8), nullable=False),
 )
+
+instruments_view = sa.Table(
+    "instruments_view",
+    metadata,
+    sa.Column("symbol", sa.String(32), primary_key=True),
+    sa.Column("base", sa.String(16), nullable=False),
+    sa.Column("quote", sa.String(16), nullable=False),
+    sa.Column("base_name", sa.String(60), nullable=False),
+    sa.Column("listed_at", sa.DateTime(timezone=True), nullable=False),
+)

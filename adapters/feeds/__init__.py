@@ -1,0 +1,1 @@
+"""What every exchange feed shares: reconnect backoff, feed metrics."""

@@ -1,0 +1,1 @@
+"""Market use cases: ingest, candles, prices, historical import, queries."""

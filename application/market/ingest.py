@@ -1,0 +1,108 @@
+"""Ingest: an exchange feed into the market topics, through a bounded buffer and pipelined publishing.
+
+The feed is read as fast as it delivers; a separate sender publishes what has accumulated in one
+pipelined batch and waits for the acknowledgements. While the broker is away the buffer absorbs the
+flow; when it is full the oldest records are dropped and counted (the REST backfill after the next
+reconnect restores the candles, but the trades are gone, so the bound is a setting).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import structlog
+
+from application.market.messages import to_message
+from application.ports.market import MarketFeed
+from application.ports.publisher import IntegrationPublisher, OutboundMessage
+from domain.market.instruments import Instrument
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class IngestStats:
+    received: int = 0
+    published: int = 0
+    dropped: int = 0
+    publish_failures: int = 0
+    # Seconds from a record entering the buffer to its acknowledgement, for the latest batch.
+    last_batch_lag: float = 0.0
+
+    @property
+    def buffered(self) -> int:
+        return self.received - self.published - self.dropped
+
+
+class Ingestor:
+    def __init__(
+        self,
+        feed: MarketFeed,
+        publisher: IntegrationPublisher,
+        *,
+        buffer_size: int = 100_000,
+        batch_size: int = 2_000,
+        retry_seconds: float = 0.5,
+    ) -> None:
+        self.feed = feed
+        self._publisher = publisher
+        self._buffer: deque[tuple[float, OutboundMessage]] = deque()
+        self._buffer_size = buffer_size
+        self._batch_size = batch_size
+        self._retry_seconds = retry_seconds
+        self._ready = asyncio.Event()
+        self.stats = IngestStats()
+
+    async def run(self, instruments: Sequence[Instrument], stop: asyncio.Event) -> None:
+        """Ingest until `stop` is set; what is buffered then is flushed before returning."""
+        reader = asyncio.create_task(self._read(instruments), name=f"ingest-read:{self.feed.exchange}")
+        sender = asyncio.create_task(self._send(stop), name=f"ingest-send:{self.feed.exchange}")
+        await stop.wait()
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
+        self._ready.set()
+        await sender
+
+    async def _read(self, instruments: Sequence[Instrument]) -> None:
+        buffer, stats = self._buffer, self.stats
+        async for event in self.feed.stream(instruments):
+            message = to_message(event)
+            if len(buffer) >= self._buffer_size:
+                buffer.popleft()
+                stats.dropped += 1
+            buffer.append((time.monotonic(), message))
+            stats.received += 1
+            self._ready.set()
+
+    async def _send(self, stop: asyncio.Event) -> None:
+        buffer, stats = self._buffer, self.stats
+        while True:
+            if not buffer:
+                if stop.is_set():
+                    return
+                self._ready.clear()
+                await self._ready.wait()
+                continue
+            count = min(len(buffer), self._batch_size)
+            batch = [buffer[i] for i in range(count)]
+            try:
+                await self._publisher.publish([message for _, message in batch])
+            except Exception as error:
+                # Keep the batch at the head of the buffer and try again: order per key is preserved.
+                stats.publish_failures += 1
+                log.warning("publishing market data failed; retrying", error=str(error), buffered=len(buffer))
+                if stop.is_set() and stats.publish_failures > 20:
+                    log.error("giving up at shutdown with records unpublished", buffered=len(buffer))
+                    return
+                await asyncio.sleep(self._retry_seconds)
+                continue
+            # The reader may have dropped from the head while we waited: remove only what is still ours.
+            for entry in batch:
+                if buffer and buffer[0] is entry:
+                    buffer.popleft()
+                    stats.published += 1
+            stats.last_batch_lag = time.monotonic() - batch[0][0]

@@ -1,0 +1,1 @@
+"""Market context: instruments, trades, tickers and candles."""
