@@ -9,21 +9,34 @@ from adapters.eventsourcing.key_vaults import PostgresKeyVault, SqliteKeyVault
 from adapters.eventsourcing.mapper import EventMapper
 from adapters.eventsourcing.recorders import postgres_recorder, sqlite_recorder
 from adapters.eventsourcing.store import RecorderEventStore
+from adapters.feeds.observer import MetricsFeedObserver
 from adapters.kafka.publisher import KafkaPublisher
+from adapters.kafka.record_source import KafkaRecordSource
 from adapters.memory.bus import InProcessBus
+from adapters.memory.live_fanout import MemoryLiveFanout
+from adapters.memory.prices import MemoryPriceStore
 from adapters.memory.rate_limiter import MemoryRateLimiter
+from adapters.memory.record_source import BusRecordSource
 from adapters.memory.session_revocations import MemorySessionRevocations
+from adapters.redis.live_fanout import RedisLiveFanout
+from adapters.redis.prices import RedisPriceStore
 from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.session_revocations import RedisSessionRevocations
 from adapters.security.field_cipher import FieldCipher
 from adapters.security.fingerprints import HmacEmailFingerprints
 from adapters.security.passwords import Argon2PasswordHasher
 from adapters.security.tokens import JwtTokenService
+from adapters.sqlalchemy.candles import SqlCandleStore
 from adapters.sqlalchemy.engine import create_views_engine
+from adapters.sqlalchemy.instruments_view import InstrumentsProjection, SqlListedInstruments
 from adapters.sqlalchemy.positions import SqlPositionStore
 from adapters.sqlalchemy.users_view import SqlUserReadModel, UsersProjection
 from adapters.sqlite.users_view_reader import SqliteUserReadModel
-from adapters.system.clock import SystemClock
+from adapters.system.clock import SystemClock, epoch_ms
+from application.market.candle_worker import CandleWorker
+from application.market.catalog import Catalog
+from application.market.messages import INPUT_TOPICS
+from application.market.services import MarketServices
 from application.messagebus import CommandBus, QueryBus
 from application.projections import Projections
 from application.relay import Relay
@@ -31,12 +44,15 @@ from application.users.authentication import Authenticator
 from application.users.erasure import ErasurePolicy
 from application.users.integration import USERS_TOPIC, users_route
 from application.users.services import LoginLimits, UserServices
-from bootstrap.handlers import command_guards, command_handlers, query_handlers
+from bootstrap.feeds import build_ingestors
+from bootstrap.handlers import all_command_handlers, command_guards, query_handlers
 from bootstrap.observability import create_metrics, create_tracing
 from bootstrap.secrets import load_secrets
 from bootstrap.settings import Settings
+from domain.market.events import MARKET_EVENTS
 from domain.users.events import USER_EVENTS
 from entrypoints.workers.follower import WakeSignal
+from entrypoints.ws.hub import LiveHub
 
 
 def _events_db(settings: Settings) -> str:
@@ -53,6 +69,12 @@ def _views_url(settings: Settings) -> str:
     if settings.mode == "full":
         return settings.postgres_dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
     return f"sqlite+aiosqlite:///{_views_path(settings)}"
+
+
+def _market_url(settings: Settings) -> str:
+    # Embedded: its own file, so the busy candle writer never waits for SQLite's lock behind a projection.
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    return f"sqlite+aiosqlite:///{settings.data_path / 'market.sqlite'}"
 
 
 def _mode(settings: Settings) -> str:
@@ -87,7 +109,7 @@ class Container(containers.DeclarativeContainer):
         full=providers.Singleton(postgres_recorder, settings.provided.postgres_dsn, settings.provided.db_pool_size),
     )
     mapper = providers.Singleton(
-        EventMapper, providers.Object(USER_EVENTS), providers.Singleton(FieldCipher, key_vault)
+        EventMapper, providers.Object(USER_EVENTS.merged(MARKET_EVENTS)), providers.Singleton(FieldCipher, key_vault)
     )
     event_store = providers.Singleton(
         RecorderEventStore,
@@ -111,7 +133,20 @@ class Container(containers.DeclarativeContainer):
     )
     positions = providers.Singleton(SqlPositionStore, views_engine)
     erasure = providers.Singleton(ErasurePolicy, key_vault, positions)
-    projections = providers.Singleton(Projections, event_store, providers.List(users_projection, erasure))
+    instruments_projection = providers.Singleton(InstrumentsProjection, views_engine, tracer=tracer)
+    projections = providers.Singleton(
+        Projections, event_store, providers.List(users_projection, erasure, instruments_projection)
+    )
+    listed_instruments = providers.Singleton(SqlListedInstruments, views_engine)
+    catalog = providers.Singleton(Catalog, listed_instruments, settings.provided.market_quote)
+
+    # --- market data --------------------------------------------------------------------------
+    market_engine = providers.Selector(
+        mode,
+        embedded=providers.Singleton(create_views_engine, providers.Callable(_market_url, settings), 1),
+        full=views_engine,
+    )
+    candle_store = providers.Singleton(SqlCandleStore, market_engine)
 
     # --- integration --------------------------------------------------------------------------
     redis = providers.Singleton(Redis.from_url, settings.provided.redis_url)
@@ -130,6 +165,55 @@ class Container(containers.DeclarativeContainer):
         providers.List(providers.Object(users_route)),
     )
     wake_followers = providers.Singleton(WakeSignal)
+    price_store = providers.Selector(
+        mode,
+        embedded=providers.Singleton(MemoryPriceStore),
+        full=providers.Singleton(
+            RedisPriceStore, redis, providers.Callable(lambda s: f"{s.redis_prefix}price:", settings)
+        ),
+    )
+    live_fanout = providers.Selector(
+        mode,
+        embedded=providers.Singleton(MemoryLiveFanout),
+        full=providers.Singleton(
+            RedisLiveFanout, redis, providers.Callable(lambda s: f"{s.redis_prefix}live", settings)
+        ),
+    )
+    candle_source = providers.Selector(
+        mode,
+        embedded=providers.Singleton(BusRecordSource, in_process_bus, providers.Object(INPUT_TOPICS)),
+        full=providers.Singleton(KafkaRecordSource, settings.provided.kafka_bootstrap, "cap-candles"),
+    )
+    now_ms = providers.Object(epoch_ms)
+    candle_worker = providers.Singleton(
+        CandleWorker,
+        candle_store,
+        price_store,
+        publisher,
+        live_fanout,
+        now_ms,
+        grace_ms=settings.provided.candle_grace_ms,
+    )
+    feed_observer = providers.Singleton(
+        MetricsFeedObserver,
+        metrics.provided.feed_malformed,
+        metrics.provided.feed_reconnects,
+        metrics.provided.feed_gaps,
+        metrics.provided.feed_backfilled,
+    )
+    ingestors = providers.Singleton(build_ingestors, settings, publisher, feed_observer)
+    live_hub = providers.Singleton(
+        LiveHub, live_fanout, settings.provided.live_queue_size, metrics.provided.live_dropped.inc
+    )
+    market_services = providers.Singleton(
+        MarketServices,
+        catalog=catalog,
+        candles=candle_store,
+        prices=price_store,
+        publisher=publisher,
+        now_ms=now_ms,
+        default_exchange=providers.Callable(lambda s: s.market_feeds[0], settings),
+    )
 
     # --- use cases ----------------------------------------------------------------------------
     rate_limiter = providers.Selector(
@@ -176,7 +260,7 @@ class Container(containers.DeclarativeContainer):
     command_bus = providers.Singleton(
         CommandBus,
         event_store,
-        providers.Callable(command_handlers, user_services),
+        providers.Callable(all_command_handlers, user_services, catalog, clock),
         on_committed=wake_followers.provided.notify,
         guards=providers.Callable(command_guards, user_services),
     )

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import partial
 
+from application.market import handlers as market_handlers
+from application.market.catalog import Catalog
+from application.market.commands import ListInstrument
 from application.messagebus import CommandGuard, CommandHandler, QueryHandler
+from application.ports.clock import Clock
 from application.ports.read_models import UserReadModel
 from application.users import handlers
 from application.users.commands import (
@@ -31,6 +35,14 @@ def command_handlers(services: UserServices) -> Mapping[type, CommandHandler]:
         ChangePreferences: partial(handlers.change_preferences, services=services),
         DeleteUser: partial(handlers.delete_user, services=services),
     }
+
+
+def market_command_handlers(catalog: Catalog, clock: Clock) -> Mapping[type, CommandHandler]:
+    return {ListInstrument: partial(market_handlers.list_instrument, catalog=catalog, clock=clock)}
+
+
+def all_command_handlers(users: UserServices, catalog: Catalog, clock: Clock) -> Mapping[type, CommandHandler]:
+    return {**command_handlers(users), **market_command_handlers(catalog, clock)}
 
 
 def command_guards(services: UserServices) -> Mapping[type, CommandGuard]:

@@ -107,6 +107,21 @@ class Metrics:
     consumer_position: Gauge
     consumer_lag: Gauge
     logins: Counter
+    feed_malformed: Counter
+    feed_reconnects: Counter
+    feed_gaps: Counter
+    feed_backfilled: Counter
+    ingest_received: Gauge
+    ingest_published: Gauge
+    ingest_dropped: Gauge
+    ingest_buffered: Gauge
+    ingest_publish_lag: Gauge
+    candle_trades: Gauge
+    candle_late_trades: Gauge
+    candle_malformed: Gauge
+    candle_consumer_lag: Gauge
+    live_clients: Gauge
+    live_dropped: Counter
 
 
 def create_metrics() -> Metrics:
@@ -136,4 +151,46 @@ def create_metrics() -> Metrics:
             registry=registry,
         ),
         logins=Counter("cap_logins", "Login attempts by outcome", ["outcome"], registry=registry),
+        feed_malformed=Counter(
+            "cap_feed_malformed_frames", "Exchange frames skipped as malformed", ["exchange"], registry=registry
+        ),
+        feed_reconnects=Counter("cap_feed_reconnects", "Exchange feed reconnects", ["exchange"], registry=registry),
+        feed_gaps=Counter(
+            "cap_feed_sequence_gaps", "Messages missed in feed sequences", ["exchange"], registry=registry
+        ),
+        feed_backfilled=Counter(
+            "cap_feed_backfilled_candles",
+            "Candles fetched over REST after a reconnect",
+            ["exchange"],
+            registry=registry,
+        ),
+        # Ingest and candle figures are counted by the workers themselves and copied here as gauges.
+        ingest_received=Gauge("cap_ingest_received", "Feed events received", ["exchange"], registry=registry),
+        ingest_published=Gauge("cap_ingest_published", "Feed events published", ["exchange"], registry=registry),
+        ingest_dropped=Gauge(
+            "cap_ingest_dropped", "Feed events dropped from a full ingest buffer", ["exchange"], registry=registry
+        ),
+        ingest_buffered=Gauge(
+            "cap_ingest_buffered", "Feed events waiting to be published", ["exchange"], registry=registry
+        ),
+        ingest_publish_lag=Gauge(
+            "cap_ingest_publish_lag_seconds",
+            "Time from receipt to acknowledgement of the latest published batch",
+            ["exchange"],
+            registry=registry,
+        ),
+        candle_trades=Gauge("cap_candle_trades", "Trades applied to candles", registry=registry),
+        candle_late_trades=Gauge(
+            "cap_candle_late_trades", "Trades too late for the candles still open", registry=registry
+        ),
+        candle_malformed=Gauge(
+            "cap_candle_malformed_records", "Market records skipped as malformed", registry=registry
+        ),
+        candle_consumer_lag=Gauge(
+            "cap_candle_consumer_lag", "Market records not yet read by the candle worker", registry=registry
+        ),
+        live_clients=Gauge("cap_live_clients", "WebSocket clients connected to /ws/prices", registry=registry),
+        live_dropped=Counter(
+            "cap_live_dropped_messages", "Live messages dropped for clients that read too slowly", registry=registry
+        ),
     )

@@ -6,18 +6,22 @@ import asyncio
 import contextlib
 import gc
 import signal
+from collections.abc import Callable
 
 import structlog
 
 from adapters.kafka.publisher import KafkaPublisher
 from adapters.sqlalchemy.engine import create_tables
+from adapters.sqlalchemy.market_tables import market_metadata
 from adapters.sqlite.users_view_reader import SqliteUserReadModel
 from bootstrap.container import Container
+from entrypoints.workers.candles import run_candles
 from entrypoints.workers.follower import follow
+from entrypoints.workers.ingest import run_ingest
 
 log = structlog.get_logger(__name__)
 
-WORKERS = ("projections", "relay")
+WORKERS = ("projections", "relay", "ingest", "candles")
 STOP_GRACE_SECONDS = 10.0
 
 
@@ -29,6 +33,7 @@ class Runtime:
 
     async def start(self, workers: tuple[str, ...] = ()) -> None:
         await create_tables(self.container.views_engine())
+        await create_tables(self.container.market_engine(), market_metadata)
         if workers and self.container.mode() == "full":
             await self._connect_kafka()
         for name in workers:
@@ -79,6 +84,7 @@ class Runtime:
         if isinstance(read_model, SqliteUserReadModel):
             read_model.close()
         await self.container.views_engine().dispose()
+        await self.container.market_engine().dispose()
         self.container.tracing().shutdown()
 
     async def _worker(self, name: str) -> None:
@@ -116,5 +122,52 @@ class Runtime:
             await follow(
                 name, relay.step, stop=self._stop, wake=wake, poll_seconds=poll_seconds, after_step=report_relay
             )
+        elif name == "ingest":
+            await self._ingest()
+        elif name == "candles":
+            await self._candles()
         else:
             raise ValueError(f"unknown worker {name!r}; known: {', '.join(WORKERS)}")
+
+    async def _ingest(self) -> None:
+        container = self.container
+        ingestors = container.ingestors()
+        metrics = container.metrics()
+
+        def report() -> None:
+            for ingestor in ingestors:
+                exchange, stats = ingestor.feed.exchange, ingestor.stats
+                metrics.ingest_received.labels(exchange).set(stats.received)
+                metrics.ingest_published.labels(exchange).set(stats.published)
+                metrics.ingest_dropped.labels(exchange).set(stats.dropped)
+                metrics.ingest_buffered.labels(exchange).set(stats.buffered)
+                metrics.ingest_publish_lag.labels(exchange).set(stats.last_batch_lag)
+
+        reporter = asyncio.create_task(_every(1.0, report, self._stop))
+        try:
+            await run_ingest(ingestors, container.catalog().followed, stop=self._stop)
+        finally:
+            await reporter
+
+    async def _candles(self) -> None:
+        container = self.container
+        worker = container.candle_worker()
+        source = container.candle_source()
+        metrics = container.metrics()
+
+        async def report() -> None:
+            metrics.candle_trades.set(worker.stats.trades)
+            metrics.candle_late_trades.set(worker.late_trades)
+            metrics.candle_malformed.set(worker.stats.malformed)
+            metrics.candle_consumer_lag.set(await source.lag())
+
+        await run_candles(worker, source, stop=self._stop, after_batch=report)
+
+
+async def _every(seconds: float, report: Callable[[], None], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        report()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await stop.wait()
+    report()

@@ -14,6 +14,9 @@ class SettingsError(ValueError):
     """The environment describes an impossible configuration."""
 
 
+FEEDS = ("simulated", "binance", "coinbase", "replay")
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 8000
@@ -39,6 +42,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     workers_in_process: bool = True
     forwarded_allow_ips: str = ""
     db_pool_size: int = 10
+    # --- market data ---
+    market_feeds: tuple[str, ...] = ("simulated",)
+    market_quote: str = "USDT"
+    simulated_seed: int = 7
+    simulated_trades_per_second: float = 20.0
+    replay_file: str = ""
+    replay_speed: float = 1.0
+    binance_ws_url: str = "wss://stream.binance.com:9443"
+    binance_rest_url: str = "https://api.binance.com"
+    coinbase_ws_url: str = "wss://advanced-trade-ws.coinbase.com"
+    coinbase_rest_url: str = "https://api.coinbase.com"
+    feed_silence_seconds: float = 30.0
+    ingest_buffer_size: int = 100_000
+    candle_grace_ms: int = 2_000
+    live_queue_size: int = 1_000
+    live_heartbeat_seconds: float = 15.0
 
     @property
     def mode(self) -> Literal["embedded", "full"]:
@@ -59,6 +78,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError("full mode needs PostgreSQL, Redis and Kafka together; missing: " + ", ".join(missing))
         if self.mode == "full" and len(self.secret_key) < 32:
             raise SettingsError("full mode needs CAP_SECRET_KEY of at least 32 characters (shared by replicas)")
+        unknown_feeds = set(self.market_feeds) - set(FEEDS)
+        if unknown_feeds or not self.market_feeds:
+            raise SettingsError(f"CAP_MARKET_FEEDS must name one or more of {', '.join(FEEDS)}")
+        if "replay" in self.market_feeds and not self.replay_file:
+            raise SettingsError("the replay feed needs CAP_REPLAY_FILE")
         if not 1 <= self.port <= 65535:
             raise SettingsError("CAP_PORT must be a TCP port (1-65535)")
         return self
@@ -72,7 +96,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         value = environ.get(f"CAP_{field.name.upper()}")
         if value is None:
             continue
-        if field.name == "cors_origins":
+        if field.name in ("cors_origins", "market_feeds"):
             raw[field.name] = [origin.strip() for origin in value.split(",") if origin.strip()]
         else:
             raw[field.name] = value

@@ -190,11 +190,20 @@ class CandleBook:
     def replace(self, candle: Candle) -> None:
         """Put a recomputed candle (a roll-up) in place of the book's bar for the same bucket."""
         key = (candle.exchange, candle.symbol, candle.interval)
+        bar = _Bar.from_candle(candle)
         for slot in (self._open, self._previous):
-            bar = slot.get(key)
-            if bar is not None and bar.open_time == candle.open_time and not bar.sealed:
-                slot[key] = _Bar.from_candle(candle)
-        self._dirty[(key, candle.open_time)] = _Bar.from_candle(candle)
+            held = slot.get(key)
+            if held is not None and held.open_time == candle.open_time:
+                if not held.sealed:
+                    slot[key] = self._dirty[(key, candle.open_time)] = bar
+                return
+        self._dirty[(key, candle.open_time)] = bar
+        current = self._open.get(key)
+        if current is None or candle.open_time > current.open_time:
+            if current is not None:
+                self._finish(current)
+                self._previous[key] = current
+            self._open[key] = bar
 
     def close_due(self, now_ms: int) -> None:
         """Finish every bar whose interval ended (plus the grace for late trades) by `now_ms`."""

@@ -17,6 +17,7 @@ from bootstrap.health import readiness_checks
 from bootstrap.runtime import WORKERS, Runtime
 from domain.shared.errors import DomainError
 from entrypoints.http.controllers.auth import AuthController
+from entrypoints.http.controllers.market import MarketController
 from entrypoints.http.controllers.system import SystemController
 from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.middleware import RequestContext
@@ -27,6 +28,7 @@ from entrypoints.http.problems import (
     validation_handler,
 )
 from entrypoints.http.services import Api
+from entrypoints.ws.prices import LiveFeed, live_prices
 
 
 def _constant(value: Any) -> Provide:
@@ -40,10 +42,14 @@ def create_app(container: Container) -> RequestContext:
     settings = container.settings()
     runtime = Runtime(container)
 
+    hub = container.live_hub()
+
     async def start(_app: Litestar) -> None:
         await runtime.start(WORKERS if settings.workers_in_process else ())
+        await hub.start()
 
     async def stop(_app: Litestar) -> None:
+        await hub.stop()
         await runtime.stop()
 
     api = Api(
@@ -54,9 +60,10 @@ def create_app(container: Container) -> RequestContext:
         metrics=container.metrics(),
         readiness_checks=readiness_checks(container),
         mode=settings.mode,
+        market=container.market_services(),
     )
     app = Litestar(
-        route_handlers=[SystemController, AuthController, UsersController],
+        route_handlers=[SystemController, AuthController, UsersController, MarketController, live_prices],
         dependencies={"api": _constant(api)},
         exception_handlers={
             DomainError: domain_error_handler,
@@ -73,7 +80,13 @@ def create_app(container: Container) -> RequestContext:
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
         on_startup=[start],
         on_shutdown=[stop],
-        state=State({"container": container, "runtime": runtime}),
+        state=State(
+            {
+                "container": container,
+                "runtime": runtime,
+                "live_feed": LiveFeed(hub, api.market, settings.live_heartbeat_seconds),
+            }
+        ),
         debug=False,
         # Logging is configured once by bootstrap; Litestar's default config would replace it.
         logging_config=None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+from application.market.services import MarketServices
 from application.messagebus import CommandBus, QueryBus
 from application.projections import Projections
 from application.users.authentication import Authenticator
@@ -24,3 +25,4 @@ class Api:
     metrics: Metrics
     readiness_checks: Mapping[str, Callable[[], Awaitable[object]]]
     mode: str
+    market: MarketServices

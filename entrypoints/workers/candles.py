@@ -1,0 +1,74 @@
+"""Runs the candle worker over a record source until stopped, retrying a failed batch until it lands.
+
+A batch that fails to save (the database away, say) is applied again from a clean book: the store
+did not change, so restoring from it and replaying the same records gives the same result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+from application.market.candle_worker import CandleWorker
+from application.ports.records import InboundRecord, RecordSource
+
+log = structlog.get_logger(__name__)
+
+
+async def run_candles(
+    worker: CandleWorker,
+    source: RecordSource,
+    *,
+    stop: asyncio.Event,
+    tick_seconds: float = 0.5,
+    max_records: int = 5_000,
+    after_batch: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    await _start(worker, source, stop)
+    try:
+        while not stop.is_set():
+            # An empty poll still goes to the worker: the clock alone closes candles of quiet symbols.
+            records = await source.poll(max_records, tick_seconds)
+            await _handle_until_done(worker, records, stop)
+            if after_batch:
+                await after_batch()
+    finally:
+        await source.stop()
+
+
+async def _start(worker: CandleWorker, source: RecordSource, stop: asyncio.Event) -> None:
+    delay = 0.2
+    while not stop.is_set():
+        try:
+            await source.start(worker.topics, worker.load_positions, worker.forget)
+            return
+        except Exception as error:
+            log.warning("candle worker cannot start its source; retrying", error=str(error), retry_in=delay)
+            await _sleep_unless_stopped(stop, delay)
+            delay = min(delay * 2, 10.0)
+
+
+async def _handle_until_done(worker: CandleWorker, records: list[InboundRecord], stop: asyncio.Event) -> None:
+    delay = 0.2
+    while True:
+        try:
+            await worker.handle(records)
+            return
+        except Exception:
+            log.exception("candle batch failed; retrying from the stored state", records=len(records), retry_in=delay)
+            worker.forget()
+            await worker.load_positions()
+            if stop.is_set():
+                return
+            await _sleep_unless_stopped(stop, delay)
+            delay = min(delay * 2, 10.0)
+
+
+async def _sleep_unless_stopped(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        async with asyncio.timeout(seconds):
+            await stop.wait()
+    except TimeoutError:
+        pass

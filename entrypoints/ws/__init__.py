@@ -1,0 +1,1 @@
+"""WebSocket entry points: the live feed of prices and candles."""

@@ -1,0 +1,116 @@
+"""Routes live updates to the WebSocket clients subscribed to their symbols, one hub per API process.
+
+The hub listens to the fan-out once for the whole process and copies each update into the bounded
+queue of every client subscribed to its symbol. A client that reads too slowly loses its oldest
+messages (and is told how many), so one slow reader can neither stall the others nor grow memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Callable
+
+import structlog
+
+from application.ports.market import LiveFanout
+
+log = structlog.get_logger(__name__)
+
+
+class LiveClient:
+    def __init__(self, queue_size: int, on_drop: Callable[[int], None]) -> None:
+        self.symbols: set[str] = set()
+        self._queue: deque[bytes] = deque()
+        self._queue_size = queue_size
+        self._on_drop = on_drop
+        self._ready = asyncio.Event()
+        self.dropped = 0
+
+    def offer(self, payload: bytes) -> None:
+        if len(self._queue) >= self._queue_size:
+            self._queue.popleft()
+            self.dropped += 1
+            self._on_drop(1)
+        self._queue.append(payload)
+        self._ready.set()
+
+    async def take(self, timeout_seconds: float) -> list[bytes]:
+        """Everything queued, waiting up to `timeout_seconds` for something ([] on timeout)."""
+        if not self._queue:
+            self._ready.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout_seconds):
+                    await self._ready.wait()
+        taken = list(self._queue)
+        self._queue.clear()
+        return taken
+
+    def take_dropped(self) -> int:
+        dropped, self.dropped = self.dropped, 0
+        return dropped
+
+
+class LiveHub:
+    def __init__(self, fanout: LiveFanout, queue_size: int = 1_000, on_drop: Callable[[int], None] = lambda n: None):
+        self._fanout = fanout
+        self._queue_size = queue_size
+        self._on_drop = on_drop
+        self._by_symbol: dict[str, set[LiveClient]] = {}
+        self._clients: set[LiveClient] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
+
+    @property
+    def clients(self) -> int:
+        return len(self._clients)
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._listen(), name="live-hub")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            task, self._task = self._task, None
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def connect(self) -> LiveClient:
+        client = LiveClient(self._queue_size, self._on_drop)
+        self._clients.add(client)
+        return client
+
+    def disconnect(self, client: LiveClient) -> None:
+        self.unsubscribe(client, list(client.symbols))
+        self._clients.discard(client)
+
+    def subscribe(self, client: LiveClient, symbols: list[str]) -> None:
+        for symbol in symbols:
+            client.symbols.add(symbol)
+            self._by_symbol.setdefault(symbol, set()).add(client)
+
+    def unsubscribe(self, client: LiveClient, symbols: list[str]) -> None:
+        for symbol in symbols:
+            client.symbols.discard(symbol)
+            subscribers = self._by_symbol.get(symbol)
+            if subscribers is not None:
+                subscribers.discard(client)
+                if not subscribers:
+                    del self._by_symbol[symbol]
+
+    async def _listen(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                async for update in self._fanout.listen():
+                    delay = 0.2
+                    for client in self._by_symbol.get(update.symbol, ()):
+                        client.offer(update.payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("live fan-out lost; listening again", error=str(error), retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)

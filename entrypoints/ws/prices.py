@@ -1,0 +1,111 @@
+"""`/ws/prices`: subscribe to symbols, receive a price per trade-driven change and every final candle.
+
+Client messages: `{"op": "subscribe" | "unsubscribe", "symbols": [...]}`. Server messages carry a
+`type`: `subscribed`, `unsubscribed`, `price`, `candle`, `heartbeat`, `dropped` (how many messages a
+slow reader lost, sent before the next ones) and `error` (the request was refused; nothing changed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any, Literal
+
+import msgspec
+from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
+
+from application.market.live import PriceMessage
+from application.market.services import MarketServices
+from application.market.times import to_rfc3339
+from domain.shared.errors import DomainError, InvalidInput
+from entrypoints.ws.hub import LiveClient, LiveHub
+
+MAX_SYMBOLS = 200
+
+
+class ClientRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    op: Literal["subscribe", "unsubscribe"]
+    symbols: list[str]
+    channel: Literal["prices"] = "prices"
+
+
+_decode_request = msgspec.json.Decoder(ClientRequest).decode
+_encode = msgspec.json.Encoder(decimal_format="string").encode
+
+
+def _message(kind: str, **fields: Any) -> str:
+    return _encode({"type": kind, **fields}).decode()
+
+
+class LiveFeed:
+    """What the handler needs; one per API process."""
+
+    def __init__(self, hub: LiveHub, market: MarketServices, heartbeat_seconds: float) -> None:
+        self.hub = hub
+        self.market = market
+        self.heartbeat_seconds = heartbeat_seconds
+
+
+@websocket("/ws/prices", name="live-prices")
+async def live_prices(socket: WebSocket[Any, Any, Any]) -> None:
+    feed: LiveFeed = socket.app.state.live_feed
+    await socket.accept()
+    client = feed.hub.connect()
+    writer = asyncio.create_task(_write(socket, client, feed.heartbeat_seconds))
+    try:
+        await _read(socket, client, feed)
+    finally:
+        feed.hub.disconnect(client)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+            await writer
+
+
+async def _read(socket: WebSocket[Any, Any, Any], client: LiveClient, feed: LiveFeed) -> None:
+    while True:
+        try:
+            text = await socket.receive_text()
+        except WebSocketDisconnect:
+            return
+        try:
+            request = _decode_request(text)
+            symbols = [i.symbol for i in await feed.market.catalog.require(request.symbols)] if request.symbols else []
+            if not symbols:
+                raise InvalidInput.field("symbols", "name one or more instruments such as BTC-USDT")
+        except msgspec.ValidationError as error:
+            await socket.send_text(_message("error", message=f"invalid request: {error}"))
+            continue
+        except msgspec.DecodeError:
+            await socket.send_text(_message("error", message="requests are JSON objects"))
+            continue
+        except DomainError as error:
+            await socket.send_text(_message("error", message=error.detail))
+            continue
+        if request.op == "subscribe":
+            if len(client.symbols | set(symbols)) > MAX_SYMBOLS:
+                await socket.send_text(_message("error", message=f"at most {MAX_SYMBOLS} symbols per connection"))
+                continue
+            feed.hub.subscribe(client, symbols)
+            await socket.send_text(_message("subscribed", symbols=sorted(client.symbols)))
+            # The current price at once, so a new subscriber need not wait for the next trade.
+            for price in (await feed.market.prices.get(symbols)).values():
+                message = PriceMessage(price.symbol, str(price.price), to_rfc3339(price.time), price.source)
+                client.offer(msgspec.json.encode(message))
+        else:
+            feed.hub.unsubscribe(client, symbols)
+            await socket.send_text(_message("unsubscribed", symbols=symbols))
+
+
+async def _write(socket: WebSocket[Any, Any, Any], client: LiveClient, heartbeat_seconds: float) -> None:
+    while True:
+        payloads = await client.take(heartbeat_seconds)
+        if not payloads:
+            await socket.send_text(_message("heartbeat", time=to_rfc3339(int(time.time() * 1000))))
+            continue
+        dropped = client.take_dropped()
+        if dropped:
+            await socket.send_text(_message("dropped", count=dropped))
+        for payload in payloads:
+            await socket.send_text(payload.decode())
