@@ -154,7 +154,12 @@ class Container(containers.DeclarativeContainer):
     publisher = providers.Selector(
         mode,
         embedded=in_process_bus,
-        full=providers.Singleton(KafkaPublisher, settings.provided.kafka_bootstrap, tracer=tracer),
+        full=providers.Singleton(
+            KafkaPublisher,
+            settings.provided.kafka_bootstrap,
+            tracer=tracer,
+            topic_prefix=settings.provided.kafka_topic_prefix,
+        ),
     )
     relay = providers.Singleton(
         Relay,
@@ -182,7 +187,12 @@ class Container(containers.DeclarativeContainer):
     candle_source = providers.Selector(
         mode,
         embedded=providers.Singleton(BusRecordSource, in_process_bus, providers.Object(INPUT_TOPICS)),
-        full=providers.Singleton(KafkaRecordSource, settings.provided.kafka_bootstrap, "cap-candles"),
+        full=providers.Singleton(
+            KafkaRecordSource,
+            settings.provided.kafka_bootstrap,
+            providers.Callable(lambda s: f"{s.kafka_topic_prefix}cap-candles", settings),
+            topic_prefix=settings.provided.kafka_topic_prefix,
+        ),
     )
     now_ms = providers.Object(epoch_ms)
     candle_worker = providers.Singleton(

@@ -11,9 +11,12 @@ from collections.abc import Callable
 import structlog
 
 from adapters.kafka.publisher import KafkaPublisher
+from adapters.kafka.topics import ensure_topics
 from adapters.sqlalchemy.engine import create_tables
 from adapters.sqlalchemy.market_tables import market_metadata
 from adapters.sqlite.users_view_reader import SqliteUserReadModel
+from application.market.messages import CANDLES_TOPIC, INPUT_TOPICS
+from application.users.integration import USERS_TOPIC
 from bootstrap.container import Container
 from entrypoints.workers.candles import run_candles
 from entrypoints.workers.follower import follow
@@ -23,6 +26,7 @@ log = structlog.get_logger(__name__)
 
 WORKERS = ("projections", "relay", "ingest", "candles")
 STOP_GRACE_SECONDS = 10.0
+TOPICS = (*INPUT_TOPICS, CANDLES_TOPIC, USERS_TOPIC)
 
 
 class Runtime:
@@ -47,6 +51,8 @@ class Runtime:
     async def run_worker(self, name: str) -> None:
         """Run one worker in the foreground (its own process in full mode) until SIGTERM or SIGINT."""
         await self.start()
+        if self.container.mode() == "full":
+            await self._connect_kafka()
         loop = asyncio.get_running_loop()
         for stop_signal in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(stop_signal, self._stop.set)
@@ -56,7 +62,11 @@ class Runtime:
         # Connect outside any request, so the producer's background tasks carry no request context.
         publisher = self.container.publisher()
         assert isinstance(publisher, KafkaPublisher)
+        settings = self.container.settings()
         try:
+            await ensure_topics(
+                settings.kafka_bootstrap, TOPICS, settings.kafka_partitions, prefix=settings.kafka_topic_prefix
+            )
             await publisher.start()
         except Exception as error:  # the relay retries; the API must still come up to report /ready
             log.warning("kafka not reachable at start-up; the relay will retry", error=str(error))

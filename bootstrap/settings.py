@@ -25,6 +25,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     redis_url: str = ""
     redis_prefix: str = "cap:"
     kafka_bootstrap: str = ""
+    kafka_topic_prefix: str = ""
+    kafka_partitions: int = 3
     secret_key: str = ""
     jwt_issuer: str = "crypto-analytics-platform"
     jwt_audience: str = "cap-api"

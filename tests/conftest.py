@@ -110,6 +110,8 @@ def full_settings(fresh_database: str, redis_url: str, kafka_bootstrap: str, tmp
             # Each test its own keys: rate-limit counters must not leak between tests.
             "CAP_REDIS_PREFIX": f"test:{uuid.uuid4().hex[:8]}:",
             "CAP_KAFKA_BOOTSTRAP": kafka_bootstrap,
+            # Each test its own topics: market data from one test must not flow into the next one's candles.
+            "CAP_KAFKA_TOPIC_PREFIX": f"test-{uuid.uuid4().hex[:8]}.",
             "CAP_SECRET_KEY": TEST_SECRET,
             "CAP_LOG_LEVEL": "WARNING",
             **FAST_HASHING,

@@ -12,8 +12,16 @@ from application.ports.publisher import OutboundMessage
 
 
 class KafkaPublisher:
-    def __init__(self, bootstrap_servers: str, client_id: str = "cap", tracer: trace.Tracer | None = None) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        client_id: str = "cap",
+        tracer: trace.Tracer | None = None,
+        topic_prefix: str = "",
+    ) -> None:
         self._bootstrap_servers = bootstrap_servers
+        # Namespaces every topic (one cluster shared by several environments or test runs).
+        self._prefix = topic_prefix
         self._client_id = client_id
         self._tracer = tracer or trace.NoOpTracer()
         # Created on first use: aiokafka binds to the running event loop when constructed.
@@ -47,13 +55,14 @@ class KafkaPublisher:
             span.set_attribute("messaging.system", "kafka")
             span.set_attribute("messaging.batch.message_count", len(messages))
             if messages:
-                span.set_attribute("messaging.destination.name", messages[0].topic)
+                span.set_attribute("messaging.destination.name", self._prefix + messages[0].topic)
             carrier: dict[str, str] = {}
             propagate.inject(carrier)
             trace_headers = [(key, value.encode()) for key, value in carrier.items()]
             # Pipelined: every send is queued before we wait, and the acks resolve in order.
             deliveries = [
-                await producer.send(m.topic, m.value, key=m.key, headers=[*m.headers, *trace_headers]) for m in messages
+                await producer.send(self._prefix + m.topic, m.value, key=m.key, headers=[*m.headers, *trace_headers])
+                for m in messages
             ]
             await asyncio.gather(*deliveries)
 

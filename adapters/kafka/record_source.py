@@ -34,8 +34,9 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):
 
 
 class KafkaRecordSource:
-    def __init__(self, bootstrap_servers: str, group_id: str, client_id: str = "cap") -> None:
+    def __init__(self, bootstrap_servers: str, group_id: str, client_id: str = "cap", topic_prefix: str = "") -> None:
         self._bootstrap_servers = bootstrap_servers
+        self._prefix = topic_prefix
         self._group_id = group_id
         self._client_id = client_id
         self._consumer: AIOKafkaConsumer | None = None
@@ -57,14 +58,18 @@ class KafkaRecordSource:
             max_poll_records=5_000,
             fetch_max_wait_ms=50,
         )
-        consumer.subscribe(list(topics), listener=_SeekToStoredPositions(self, load_positions, on_revoked))
-        await consumer.start()
+        consumer.subscribe(
+            [self._prefix + topic for topic in topics],
+            listener=_SeekToStoredPositions(self, load_positions, on_revoked),
+        )
+        # Set before starting: the first assignment (and its seek) can happen inside start().
         self._consumer = consumer
+        await consumer.start()
 
     async def seek_to_positions(self, assigned: set[TopicPartition], positions: dict[str, int]) -> None:
         assert self._consumer is not None
         for partition in assigned:
-            position = positions.get(f"{partition.topic}:{partition.partition}")
+            position = positions.get(f"{self._logical(partition.topic)}:{partition.partition}")
             if position is None:
                 await self._consumer.seek_to_beginning(partition)
             else:
@@ -78,10 +83,17 @@ class KafkaRecordSource:
             for message in messages:
                 records.append(
                     InboundRecord(
-                        partition.topic, partition.partition, message.offset, message.key or b"", message.value or b""
+                        self._logical(partition.topic),
+                        partition.partition,
+                        message.offset,
+                        message.key or b"",
+                        message.value or b"",
                     )
                 )
         return records
+
+    def _logical(self, topic: str) -> str:
+        return topic[len(self._prefix) :]
 
     async def lag(self) -> int:
         if self._consumer is None:

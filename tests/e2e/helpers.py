@@ -108,27 +108,29 @@ def signed_up(client: TestClient[Any], email: str | None = None, display_name: s
 
 
 def stream_messages(
-    bootstrap: str,
+    settings: Settings,
     stream_id: str,
     until: Callable[[list[ConsumerRecord[bytes, bytes]]], bool],
     *,
     within: float = 20.0,
 ) -> tuple[list[ConsumerRecord[bytes, bytes]], list[ConsumerRecord[bytes, bytes]]]:
-    """Read users.events.v1 from the beginning (fresh consumer group) until `until(stream's messages)`.
+    """Read the settings' users.events.v1 from the beginning (fresh group) until `until(stream's messages)`.
 
     Returns (messages keyed by the stream id, every message read).
     """
-    return asyncio.run(_consume(bootstrap, stream_id.encode(), until, within))
+    topic = settings.kafka_topic_prefix + USERS_TOPIC
+    return asyncio.run(_consume(settings.kafka_bootstrap, topic, stream_id.encode(), until, within))
 
 
 async def _consume(
     bootstrap: str,
+    topic: str,
     key: bytes,
     until: Callable[[list[ConsumerRecord[bytes, bytes]]], bool],
     within: float,
 ) -> tuple[list[ConsumerRecord[bytes, bytes]], list[ConsumerRecord[bytes, bytes]]]:
     consumer = AIOKafkaConsumer(
-        USERS_TOPIC,
+        topic,
         bootstrap_servers=bootstrap,
         group_id=f"e2e-{uuid.uuid4().hex}",
         auto_offset_reset="earliest",

@@ -60,7 +60,7 @@ def deleted(client: TestClient[Any], full_settings: Settings) -> DeletedAccount:
     assert len(_mentions(database_texts(full_settings.postgres_dsn), *personal_data)) >= 1
 
     assert client.delete("/api/v1/users/me", headers=account.headers).status_code == 204
-    stream_messages(full_settings.kafka_bootstrap, account.id, until=has_event("UserDeleted"))
+    stream_messages(full_settings, account.id, until=has_event("UserDeleted"))
     return DeletedAccount(account, personal_data)
 
 
@@ -85,7 +85,7 @@ def test_no_kafka_message_holds_the_deleted_users_email_or_names(
     deleted: DeletedAccount, full_settings: Settings
 ) -> None:
     mine, everything = stream_messages(
-        full_settings.kafka_bootstrap, deleted.account.id, until=has_event("UserDeleted")
+        full_settings, deleted.account.id, until=has_event("UserDeleted")
     )
 
     assert len(mine) >= 5

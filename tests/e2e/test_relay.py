@@ -24,13 +24,13 @@ def test_a_users_integration_events_arrive_keyed_by_stream_in_version_order_with
     assert client.put("/api/v1/users/me/preferences", json=preferences, headers=account.headers).is_success
     assert client.delete("/api/v1/users/me", headers=account.headers).status_code == 204
 
-    records, _ = stream_messages(full_settings.kafka_bootstrap, account.id, until=has_event("UserDeleted"))
+    records, _ = stream_messages(full_settings, account.id, until=has_event("UserDeleted"))
 
     events = [integration_event(record) for record in records]
     versions = [event["version"] for event in events]
     assert versions == list(range(1, len(events) + 1))
     assert [event["stream_id"] for event in events] == [account.id] * len(events)
-    assert {record.topic for record in records} == {"users.events.v1"}
+    assert {record.topic for record in records} == {full_settings.kafka_topic_prefix + "users.events.v1"}
     assert [dict(record.headers)["version"] for record in records] == [str(v).encode() for v in versions]
     kinds = [event["type"] for event in events]
     assert kinds[0] == "UserRegistered"

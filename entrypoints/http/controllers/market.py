@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from application.market.candle_csv import parse_candle_csv
 from application.market.commands import ListInstrument
@@ -101,12 +101,12 @@ class MarketController(Controller):
         self,
         api: NamedDependency[Api],
         symbol: FromPath[str],
-        interval: str = "1m",
-        start: datetime | None = None,
-        end: datetime | None = None,
-        limit: int = 500,
-        cursor: str | None = None,
-        exchange: str | None = None,
+        interval: FromQuery[str] = "1m",
+        start: FromQuery[datetime | None] = None,
+        end: FromQuery[datetime | None] = None,
+        limit: FromQuery[int] = 500,
+        cursor: FromQuery[str | None] = None,
+        exchange: FromQuery[str | None] = None,
     ) -> CandlesResponse:
         after = None
         if cursor is not None:
@@ -146,9 +146,9 @@ class MarketController(Controller):
         self,
         request: Request[Any, Any, Any],
         api: NamedDependency[Api],
-        symbol: str,
-        interval: str = "1m",
-        exchange: str | None = None,
+        symbol: FromQuery[str],
+        interval: FromQuery[str] = "1m",
+        exchange: FromQuery[str | None] = None,
     ) -> ImportResponse:
         await _require_admin(request, api)
         check_interval(interval)
