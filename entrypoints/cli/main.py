@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from bootstrap.observability import configure_logging
 from bootstrap.settings import SettingsError, load_settings
-from entrypoints.cli import admin, replay, serve
+from entrypoints.cli import admin, market, replay, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild = projections.add_parser("rebuild", help="rebuild a view from zero")
     rebuild.add_argument("name")
     rebuild.set_defaults(run=replay.rebuild)
+
+    market_cmd = commands.add_parser("market", help="market data").add_subparsers(dest="market_command", required=True)
+    import_cmd = market_cmd.add_parser(
+        "import", help="import historical candles (Binance 12-column kline CSV or time,open,high,low,close,volume)"
+    )
+    import_cmd.add_argument("file")
+    import_cmd.add_argument("--symbol", required=True, help="instrument, e.g. BTC-USDT")
+    import_cmd.add_argument("--interval", default="1m", help="interval of the file's candles (default 1m)")
+    import_cmd.add_argument("--exchange", help="exchange the candles belong to (default: the first configured feed)")
+    import_cmd.add_argument("--quiet", action="store_true", help="no progress bar")
+    import_cmd.set_defaults(run=market.import_file)
 
     users = commands.add_parser("users", help="user administration").add_subparsers(dest="users_command", required=True)
     create_admin = users.add_parser("create-admin", help="create an administrator account")
