@@ -111,3 +111,20 @@ def note(text: str) -> None:
 
 def python_info() -> str:
     return f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
+
+
+# Figures with an absolute limit set by an issue (latency budgets), as (name, value, limit, unit).
+LIMITS: list[tuple[str, float, float, str]] = []
+
+
+def within_limit(name: str, value: float, limit: float, unit: str, detail: str = "") -> bool:
+    """Print one figure that must stay at or under `limit`; returns whether it did."""
+    met = value <= limit
+    say(f"{name:<36} {value:,.1f} {unit} (limit <= {limit:,.0f} {unit}) {'PASS' if met else 'MISS <<<'}  {detail}")
+    LIMITS.append((name, value, limit, unit))
+    return met
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")

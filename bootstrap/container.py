@@ -213,7 +213,11 @@ class Container(containers.DeclarativeContainer):
     )
     ingestors = providers.Singleton(build_ingestors, settings, publisher, feed_observer)
     live_hub = providers.Singleton(
-        LiveHub, live_fanout, settings.provided.live_queue_size, metrics.provided.live_dropped.inc
+        LiveHub,
+        live_fanout,
+        settings.provided.live_queue_size,
+        metrics.provided.live_dropped.inc,
+        settings.provided.live_heartbeat_seconds,
     )
     market_services = providers.Singleton(
         MarketServices,

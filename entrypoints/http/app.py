@@ -84,7 +84,7 @@ def create_app(container: Container) -> RequestContext:
             {
                 "container": container,
                 "runtime": runtime,
-                "live_feed": LiveFeed(hub, api.market, settings.live_heartbeat_seconds),
+                "live_feed": LiveFeed(hub, api.market),
             }
         ),
         debug=False,

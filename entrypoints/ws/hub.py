@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from collections.abc import Callable
 
+import msgspec
 import structlog
 
+from application.market.times import to_rfc3339
 from application.ports.market import LiveFanout
 
 log = structlog.get_logger(__name__)
@@ -27,6 +30,8 @@ class LiveClient:
         self._on_drop = on_drop
         self._ready = asyncio.Event()
         self.dropped = 0
+        # Whether anything was offered since the hub last looked: idle clients get a heartbeat.
+        self.offered = False
 
     def offer(self, payload: bytes) -> None:
         if len(self._queue) >= self._queue_size:
@@ -34,15 +39,16 @@ class LiveClient:
             self.dropped += 1
             self._on_drop(1)
         self._queue.append(payload)
+        self.offered = True
         self._ready.set()
 
-    async def take(self, timeout_seconds: float) -> list[bytes]:
-        """Everything queued, waiting up to `timeout_seconds` for something ([] on timeout)."""
-        if not self._queue:
+    async def take(self) -> list[bytes]:
+        """Everything queued, waiting for something if nothing is."""
+        # No timer per wait: at thousands of clients, a timeout handle per message costs more than
+        # the message. Idle clients get their heartbeats from the hub instead.
+        while not self._queue:
             self._ready.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout_seconds):
-                    await self._ready.wait()
+            await self._ready.wait()
         taken = list(self._queue)
         self._queue.clear()
         return taken
@@ -53,29 +59,48 @@ class LiveClient:
 
 
 class LiveHub:
-    def __init__(self, fanout: LiveFanout, queue_size: int = 1_000, on_drop: Callable[[int], None] = lambda n: None):
+    def __init__(
+        self,
+        fanout: LiveFanout,
+        queue_size: int = 1_000,
+        on_drop: Callable[[int], None] = lambda n: None,
+        heartbeat_seconds: float = 15.0,
+    ) -> None:
         self._fanout = fanout
+        self._heartbeat_seconds = heartbeat_seconds
         self._queue_size = queue_size
         self._on_drop = on_drop
         self._by_symbol: dict[str, set[LiveClient]] = {}
         self._clients: set[LiveClient] = set()
-        self._task: asyncio.Task[None] | None = None
-        self._listening = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def clients(self) -> int:
         return len(self._clients)
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._listen(), name="live-hub")
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._listen(), name="live-hub"),
+                asyncio.create_task(self._heartbeats(), name="live-hub-heartbeats"),
+            ]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            task, self._task = self._task, None
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
             task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(self._heartbeat_seconds)
+            beat = msgspec.json.encode({"type": "heartbeat", "time": to_rfc3339(int(time.time() * 1000))})
+            for client in list(self._clients):
+                if not client.offered:
+                    client.offer(beat)
+                client.offered = False
 
     def connect(self) -> LiveClient:
         client = LiveClient(self._queue_size, self._on_drop)

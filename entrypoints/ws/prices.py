@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from typing import Any, Literal
 
 import msgspec
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
+from litestar.types import WebSocketSendEvent
 
 from application.market.live import PriceMessage
 from application.market.services import MarketServices
@@ -42,10 +42,9 @@ def _message(kind: str, **fields: Any) -> str:
 class LiveFeed:
     """What the handler needs; one per API process."""
 
-    def __init__(self, hub: LiveHub, market: MarketServices, heartbeat_seconds: float) -> None:
+    def __init__(self, hub: LiveHub, market: MarketServices) -> None:
         self.hub = hub
         self.market = market
-        self.heartbeat_seconds = heartbeat_seconds
 
 
 @websocket("/ws/prices", name="live-prices")
@@ -53,7 +52,7 @@ async def live_prices(socket: WebSocket[Any, Any, Any]) -> None:
     feed: LiveFeed = socket.app.state.live_feed
     await socket.accept()
     client = feed.hub.connect()
-    writer = asyncio.create_task(_write(socket, client, feed.heartbeat_seconds))
+    writer = asyncio.create_task(_write(socket, client))
     try:
         await _read(socket, client, feed)
     finally:
@@ -98,14 +97,14 @@ async def _read(socket: WebSocket[Any, Any, Any], client: LiveClient, feed: Live
             await socket.send_text(_message("unsubscribed", symbols=symbols))
 
 
-async def _write(socket: WebSocket[Any, Any, Any], client: LiveClient, heartbeat_seconds: float) -> None:
+async def _write(socket: WebSocket[Any, Any, Any], client: LiveClient) -> None:
+    # Straight to the ASGI server: Litestar's send_text adds a layer per message we do not need here.
+    send = socket.send
     while True:
-        payloads = await client.take(heartbeat_seconds)
-        if not payloads:
-            await socket.send_text(_message("heartbeat", time=to_rfc3339(int(time.time() * 1000))))
-            continue
+        payloads = await client.take()
         dropped = client.take_dropped()
         if dropped:
             await socket.send_text(_message("dropped", count=dropped))
         for payload in payloads:
-            await socket.send_text(payload.decode())
+            event: WebSocketSendEvent = {"type": "websocket.send", "bytes": None, "text": payload.decode()}
+            await send(event)
