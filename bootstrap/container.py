@@ -226,7 +226,7 @@ class Container(containers.DeclarativeContainer):
         prices=price_store,
         publisher=publisher,
         now_ms=now_ms,
-        default_exchange=providers.Callable(lambda s: s.market_feeds[0], settings),
+        default_exchange=settings.provided.default_exchange,
     )
 
     # --- use cases ----------------------------------------------------------------------------

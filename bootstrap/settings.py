@@ -51,6 +51,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     simulated_trades_per_second: float = 20.0
     replay_file: str = ""
     replay_speed: float = 1.0
+    replay_loop: bool = True
+    # Which exchange's frames a recorded capture holds (binance or coinbase); candle CSVs need the symbol.
+    replay_exchange: str = "binance"
+    replay_symbol: str = ""
+    replay_interval: str = "1m"
     binance_ws_url: str = "wss://stream.binance.com:9443"
     binance_rest_url: str = "https://api.binance.com"
     coinbase_ws_url: str = "wss://advanced-trade-ws.coinbase.com"
@@ -64,6 +69,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def mode(self) -> Literal["embedded", "full"]:
         return "full" if self.postgres_dsn else "embedded"
+
+    @property
+    def default_exchange(self) -> str:
+        """Whose candles queries return when they name no exchange: the first feed's."""
+        first = self.market_feeds[0]
+        return self.replay_exchange if first == "replay" else first
 
     @property
     def data_path(self) -> Path:
@@ -85,6 +96,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError(f"CAP_MARKET_FEEDS must name one or more of {', '.join(FEEDS)}")
         if "replay" in self.market_feeds and not self.replay_file:
             raise SettingsError("the replay feed needs CAP_REPLAY_FILE")
+        if self.replay_exchange not in ("binance", "coinbase"):
+            raise SettingsError("CAP_REPLAY_EXCHANGE must be binance or coinbase (whose frames the capture holds)")
         if not 1 <= self.port <= 65535:
             raise SettingsError("CAP_PORT must be a TCP port (1-65535)")
         return self

@@ -19,7 +19,7 @@ PGV=15
 PG_PORT=5432
 PG_CONF="/etc/postgresql/$PGV/main"
 PG_LOG="/var/log/postgresql/postgresql-$PGV-main.log"
-APT_PACKAGES=(postgresql-15 postgresql-client-15 redis-server)
+APT_PACKAGES=(postgresql-15 postgresql-client-15 redis-server zstd)  # zstd: recorded exchange captures
 
 REDIS_PORT=6379
 REDIS_DIR="$CACHE/redis"
