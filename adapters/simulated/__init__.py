@@ -1,0 +1,1 @@
+"""The simulated exchange: the embedded mode's default market feed."""
