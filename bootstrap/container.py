@@ -203,6 +203,8 @@ class Container(containers.DeclarativeContainer):
         live_fanout,
         now_ms,
         grace_ms=settings.provided.candle_grace_ms,
+        # Positions belong to the topics they count in: another prefix means other topics.
+        consumer=providers.Callable(lambda s: f"{s.kafka_topic_prefix}candles", settings),
     )
     feed_observer = providers.Singleton(
         MetricsFeedObserver,

@@ -92,6 +92,10 @@ class KafkaRecordSource:
                 )
         return records
 
+    def assigned(self) -> bool:
+        """Whether the group gave this consumer partitions yet."""
+        return self._consumer is not None and bool(self._consumer.assignment())
+
     def _logical(self, topic: str) -> str:
         return topic[len(self._prefix) :]
 
