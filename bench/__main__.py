@@ -11,8 +11,8 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import eventstore, http_users_me, profile_users_me
-from bench._common import RESULTS, note, python_info, say, verdict
+from bench import eventstore, http_users_me, market_pipeline, profile_users_me, ws_fanout
+from bench._common import LIMITS, RESULTS, note, python_info, say, verdict
 
 
 def main() -> int:
@@ -22,6 +22,8 @@ def main() -> int:
     benchmarks: list[tuple[str, Callable[[], object]]] = [
         ("eventstore", eventstore.main),
         ("http.users_me", http_users_me.main),
+        ("market.pipeline", market_pipeline.main),
+        ("ws.fanout", ws_fanout.main),
     ]
     for name, run in benchmarks:
         say()
@@ -43,8 +45,11 @@ def main() -> int:
     say(f"== summary ({time.monotonic() - started:.0f} s) ==")
     for name, ratio, target in RESULTS:
         say(f"{name:<36} ratio={ratio:.2f} (target >= {target:.2f}) {verdict(ratio, target)}")
-    missed = sum(ratio < target for _name, ratio, target in RESULTS)
-    say(f"{len(RESULTS) - missed} PASS, {missed} MISS" + (f", CRASHED: {', '.join(crashed)}" if crashed else ""))
+    for name, value, limit, unit in LIMITS:
+        say(f"{name:<36} {value:,.1f} {unit} (limit <= {limit:,.0f} {unit}) {'PASS' if value <= limit else 'MISS <<<'}")
+    missed = sum(ratio < target for _name, ratio, target in RESULTS) + sum(v > lim for _n, v, lim, _u in LIMITS)
+    total = len(RESULTS) + len(LIMITS)
+    say(f"{total - missed} PASS, {missed} MISS" + (f", CRASHED: {', '.join(crashed)}" if crashed else ""))
     return 1 if crashed else 0
 
 
