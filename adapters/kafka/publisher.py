@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate, trace
 
-from application.ports.publisher import OutboundMessage
+from application.ports.publisher import OutboundMessage, PublishFailed
 
 
 class KafkaPublisher:
@@ -40,7 +40,12 @@ class KafkaPublisher:
                     enable_idempotence=True,
                     linger_ms=5,
                 )
-                await producer.start()
+                try:
+                    await producer.start()
+                except BaseException:
+                    # A producer that failed to start still holds a client and its tasks.
+                    await producer.stop()
+                    raise
                 self._producer = producer
             return self._producer
 
@@ -59,12 +64,23 @@ class KafkaPublisher:
             carrier: dict[str, str] = {}
             propagate.inject(carrier)
             trace_headers = [(key, value.encode()) for key, value in carrier.items()]
-            # Pipelined: every send is queued before we wait, and the acks resolve in order.
-            deliveries = [
-                await producer.send(self._prefix + m.topic, m.value, key=m.key, headers=[*m.headers, *trace_headers])
-                for m in messages
-            ]
-            await asyncio.gather(*deliveries)
+            # Pipelined: every send is queued before we wait, and the acks resolve in order. On a
+            # failure, wait for every send already queued and say which were accepted, so a retry of
+            # the rest does not publish those twice.
+            deliveries: list[asyncio.Future[object]] = []
+            try:
+                for m in messages:
+                    headers = [*m.headers, *trace_headers]
+                    deliveries.append(await producer.send(self._prefix + m.topic, m.value, key=m.key, headers=headers))
+            except Exception as error:
+                results = await asyncio.gather(*deliveries, return_exceptions=True)
+                accepted = [i for i, result in enumerate(results) if not isinstance(result, BaseException)]
+                raise PublishFailed(accepted, f"kafka send failed: {error!r}") from error
+            results = await asyncio.gather(*deliveries, return_exceptions=True)
+            failures = [result for result in results if isinstance(result, BaseException)]
+            if failures:
+                accepted = [i for i, result in enumerate(results) if not isinstance(result, BaseException)]
+                raise PublishFailed(accepted, f"kafka did not acknowledge {len(failures)} messages: {failures[0]!r}")
 
     async def ping(self) -> None:
         """Raise unless the cluster answers a metadata request."""

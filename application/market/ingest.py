@@ -18,7 +18,7 @@ import structlog
 
 from application.market.messages import to_message
 from application.ports.market import MarketFeed
-from application.ports.publisher import IntegrationPublisher, OutboundMessage
+from application.ports.publisher import IntegrationPublisher, OutboundMessage, PublishFailed
 from domain.market.instruments import Instrument
 
 log = structlog.get_logger(__name__)
@@ -91,6 +91,12 @@ class Ingestor:
             batch = [buffer[i] for i in range(count)]
             try:
                 await self._publisher.publish([message for _, message in batch])
+            except PublishFailed as error:
+                self._forget_acknowledged(batch, error.acknowledged)
+                stats.publish_failures += 1
+                log.warning("publishing market data failed; retrying the rest", error=str(error), buffered=len(buffer))
+                await asyncio.sleep(self._retry_seconds)
+                continue
             except Exception as error:
                 # Keep the batch at the head of the buffer and try again: order per key is preserved.
                 stats.publish_failures += 1
@@ -106,3 +112,16 @@ class Ingestor:
                     buffer.popleft()
                     stats.published += 1
             stats.last_batch_lag = time.monotonic() - batch[0][0]
+
+    def _forget_acknowledged(self, batch: list[tuple[float, OutboundMessage]], acknowledged: frozenset[int]) -> None:
+        """Take the accepted messages of a failed batch off the buffer; the rest stay at its head, in order."""
+        accepted = {id(batch[i]) for i in acknowledged}
+        in_batch = {id(entry) for entry in batch}
+        kept = []
+        while self._buffer and id(self._buffer[0]) in in_batch:
+            entry = self._buffer.popleft()
+            if id(entry) in accepted:
+                self.stats.published += 1
+            else:
+                kept.append(entry)
+        self._buffer.extendleft(reversed(kept))

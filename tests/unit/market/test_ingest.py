@@ -10,7 +10,7 @@ import msgspec
 
 from application.market.ingest import Ingestor
 from application.market.messages import TRADES_TOPIC
-from application.ports.publisher import OutboundMessage
+from application.ports.publisher import OutboundMessage, PublishFailed
 from domain.market.instruments import Instrument
 from domain.market.values import MarketEvent, Trade
 
@@ -59,6 +59,19 @@ class FlakyPublisher:
         self.published.extend(messages)
 
 
+class HalfAcceptingPublisher(FlakyPublisher):
+    """The first publish is accepted for its even-numbered messages only, like a broker failing mid-batch."""
+
+    async def publish(self, messages: Sequence[OutboundMessage]) -> None:
+        if not self.failures:
+            self.published.extend(messages)
+            return
+        self.failures -= 1
+        accepted = [i for i in range(len(messages)) if i % 2 == 0]
+        self.published.extend(messages[i] for i in accepted)
+        raise PublishFailed(accepted, "half the batch was not acknowledged")
+
+
 async def run_until_published(ingestor: Ingestor, publisher: FlakyPublisher, expected: int) -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(ingestor.run([Instrument("BTC", "USDT")], stop))
@@ -88,6 +101,16 @@ async def test_an_unavailable_broker_loses_nothing_once_it_returns():
     assert trade_ids(publisher.published) == [str(i) for i in range(500)]
     assert ingestor.stats.publish_failures == 5
     assert ingestor.stats.dropped == 0
+
+
+async def test_a_partly_accepted_batch_is_retried_without_publishing_anything_twice():
+    publisher = HalfAcceptingPublisher(failures=1)
+    ingestor = Ingestor(FakeFeed(trades(200)), publisher, retry_seconds=0.01)
+    await run_until_published(ingestor, publisher, 200)
+    ids = trade_ids(publisher.published)
+    assert sorted(ids, key=int) == [str(i) for i in range(200)]
+    assert len(ids) == len(set(ids))
+    assert ingestor.stats.published == 200
 
 
 async def test_a_full_buffer_drops_the_oldest_events_and_counts_them():

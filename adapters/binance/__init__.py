@@ -1,0 +1,1 @@
+"""Binance spot: combined WebSocket market streams and REST kline backfill."""
