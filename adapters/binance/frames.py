@@ -62,6 +62,7 @@ class _Shutdown(msgspec.Struct, tag_field="e", tag="serverShutdown"):
 
 _Payload = _Trade | _Kline | _Ticker | _Shutdown
 _EVENT_TYPES = frozenset({"trade", "kline", "24hrTicker", "serverShutdown"})
+_STREAM_KINDS = frozenset({"trade", "ticker"})  # and kline_<interval>
 
 
 class _Error(msgspec.Struct):
@@ -226,14 +227,26 @@ def _id(value: int | str | UnsetType | None) -> int | str | None:
 
 
 def _is_other_event(raw: bytes | str) -> bool:
-    """A well-formed event of a type this parser does not handle (it is skipped, not malformed)."""
+    """A well-formed frame of a stream or event type this parser does not handle: skipped, not malformed.
+
+    E.g. `@aggTrade`, `@depth` or `@bookTicker` frames (the last have no event type at all) in a recording.
+    """
     try:
         frame = msgspec.json.decode(raw)
     except msgspec.DecodeError:
         return False
-    payload = frame.get("data", frame) if isinstance(frame, dict) else None
-    kind = payload.get("e") if isinstance(payload, dict) else None
-    return isinstance(kind, str) and kind not in _EVENT_TYPES
+    if not isinstance(frame, dict):
+        return False
+    payload = frame.get("data", frame)
+    if not isinstance(payload, dict):
+        return False
+    stream = frame.get("stream")
+    if isinstance(stream, str) and "@" in stream:
+        kind = stream.partition("@")[2]
+        if kind not in _STREAM_KINDS and not kind.startswith("kline_"):
+            return True
+    event = payload.get("e")
+    return isinstance(event, str) and event not in _EVENT_TYPES
 
 
 def _positive(value: Decimal, field: str) -> Decimal:

@@ -30,7 +30,20 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):
             self._on_revoked()
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        await self._source.seek_to_positions(assigned, await self._load_positions())
+        # aiokafka's fetcher starts on new partitions while this listener still runs: pause them
+        # before the first await, or records before the stored positions get read (and a late seek
+        # to the beginning rewinds a partition already read).
+        current = self._source.consumer
+        if current is None or not assigned:
+            return
+        consumer: AIOKafkaConsumer = current
+        consumer.pause(*assigned)
+        try:
+            await self._source.seek_to_positions(consumer, assigned, await self._load_positions())
+        finally:
+            still_current = self._source.consumer is consumer
+            if still_current:
+                consumer.resume(*assigned)
 
 
 class KafkaRecordSource:
@@ -66,14 +79,22 @@ class KafkaRecordSource:
         self._consumer = consumer
         await consumer.start()
 
-    async def seek_to_positions(self, assigned: set[TopicPartition], positions: dict[str, int]) -> None:
-        assert self._consumer is not None
+    @property
+    def consumer(self) -> AIOKafkaConsumer | None:
+        return self._consumer
+
+    async def seek_to_positions(
+        self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition], positions: dict[str, int]
+    ) -> None:
+        unstored = []
         for partition in assigned:
             position = positions.get(f"{self._logical(partition.topic)}:{partition.partition}")
             if position is None:
-                await self._consumer.seek_to_beginning(partition)
+                unstored.append(partition)
             else:
-                self._consumer.seek(partition, position)
+                consumer.seek(partition, position)
+        if unstored:
+            await consumer.seek_to_beginning(*unstored)
 
     async def poll(self, max_records: int, timeout_seconds: float) -> list[InboundRecord]:
         assert self._consumer is not None, "start the source first"

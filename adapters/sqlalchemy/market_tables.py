@@ -11,8 +11,9 @@ import sqlalchemy as sa
 
 market_metadata = sa.MetaData()
 
-# Exact decimals: NUMERIC in PostgreSQL; text in SQLite, whose NUMERIC affinity would round to a float.
-Decimal = sa.Numeric(38, 18, asdecimal=True).with_variant(sa.String(64), "sqlite")
+# Exact decimals: unconstrained NUMERIC in PostgreSQL keeps the digits given ("0.35270000" stays so,
+# where NUMERIC(38, 18) would pad it); text in SQLite, whose NUMERIC affinity would round to a float.
+Decimal = sa.Numeric(asdecimal=True).with_variant(sa.String(64), "sqlite")
 
 candles = sa.Table(
     "candles",

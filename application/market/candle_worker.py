@@ -9,11 +9,11 @@ by its key); prices and live updates go out after it, and replay only repeats th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import msgspec
-import structlog
 
 from application.market.live import candle_update, price_update
 from application.market.messages import INPUT_TOPICS, KLINES_TOPIC, decode, final_candle_messages
@@ -24,7 +24,7 @@ from domain.market.candles import CandleBook, higher_buckets, roll_up
 from domain.market.intervals import INTERVAL_MS, INTERVALS, bucket_start
 from domain.market.values import Candle, Price, Ticker, Trade
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)
 
 CONSUMER = "candles"
 
@@ -92,15 +92,15 @@ class CandleWorker:
                 event = decode(record.topic, record.value)
             except (msgspec.ValidationError, msgspec.DecodeError) as error:
                 self.stats.malformed += 1
-                log.warning(
-                    "skipping malformed market record", topic=record.topic, offset=record.offset, error=str(error)
-                )
+                log.warning("skipping malformed market record %s@%d: %s", record.topic, record.offset, error)
                 continue
             if isinstance(event, Trade):
                 trades.append(event)
             elif isinstance(event, Ticker):
                 tickers.append(event)
-            elif record.topic == KLINES_TOPIC:
+            elif record.topic == KLINES_TOPIC and event.interval == "1m":
+                # Only closed minutes are the exchange's word: higher intervals are rolled up from them
+                # (Coinbase's 5m WebSocket candle can miss its bucket's last second).
                 sealed.append(event)
 
         unknown: dict[tuple[str, str], int] = {}

@@ -9,19 +9,18 @@ reconnect restores the candles, but the trades are gone, so the bound is a setti
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import structlog
 
 from application.market.messages import to_message
 from application.ports.market import MarketFeed
 from application.ports.publisher import IntegrationPublisher, OutboundMessage, PublishFailed
 from domain.market.instruments import Instrument
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -94,15 +93,15 @@ class Ingestor:
             except PublishFailed as error:
                 self._forget_acknowledged(batch, error.acknowledged)
                 stats.publish_failures += 1
-                log.warning("publishing market data failed; retrying the rest", error=str(error), buffered=len(buffer))
+                log.warning("publishing market data failed; retrying the rest (%d buffered): %s", len(buffer), error)
                 await asyncio.sleep(self._retry_seconds)
                 continue
             except Exception as error:
                 # Keep the batch at the head of the buffer and try again: order per key is preserved.
                 stats.publish_failures += 1
-                log.warning("publishing market data failed; retrying", error=str(error), buffered=len(buffer))
+                log.warning("publishing market data failed; retrying (%d buffered): %s", len(buffer), error)
                 if stop.is_set() and stats.publish_failures > 20:
-                    log.error("giving up at shutdown with records unpublished", buffered=len(buffer))
+                    log.error("giving up at shutdown with %d records unpublished", len(buffer))
                     return
                 await asyncio.sleep(self._retry_seconds)
                 continue
