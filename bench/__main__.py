@@ -11,7 +11,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import eventstore, http_users_me, market_pipeline, profile_users_me, ws_fanout
+from bench import eventstore, http_users_me, market_latency, market_pipeline, profile_users_me, ws_fanout
 from bench._common import LIMITS, RESULTS, note, python_info, say, verdict
 
 
@@ -23,6 +23,7 @@ def main() -> int:
         ("eventstore", eventstore.main),
         ("http.users_me", http_users_me.main),
         ("market.pipeline", market_pipeline.main),
+        ("market.latency", market_latency.main),
         ("ws.fanout", ws_fanout.main),
     ]
     for name, run in benchmarks:

@@ -4,11 +4,13 @@ Exactly-once in effect: the stored candles and the consumer's positions are writ
 transaction, and after a restart the book is restored from the stored candles and reading resumes
 at the stored positions. Final candles are published before that transaction commits, so a crash in
 between publishes them again on replay (consumers of `market.candles.v1` treat a candle as an upsert
-by its key); prices and live updates go out after it, and replay only repeats them.
+by its key). Prices go out first (the live feed waits for them; replay only repeats them) and final
+candles reach the live feed after the commit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -123,16 +125,20 @@ class CandleWorker:
         if rollups:
             changed = await self._roll_up(changed, rollups)
 
+        # Prices first: they depend on nothing stored, and the live feed is what waits for them. A
+        # crash before the commit replays the batch and sends them again, which no reader can tell.
+        await self._publish_prices(trades, tickers)
         finals = [c for c in changed if c.final]
         if finals:
             await self._publisher.publish(final_candle_messages(finals))
         if changed or positions:
             await self._store.save(changed, self._consumer, positions)
             self._positions.update(positions)
+        if finals:
+            await self._fanout.publish([candle_update(candle) for candle in finals])
         self.stats.trades += len(trades)
         self.stats.candles_saved += len(changed)
         self.stats.finals_published += len(finals)
-        await self._publish_prices(trades, tickers, finals)
 
     async def _restore(self, instruments: dict[tuple[str, str], int]) -> None:
         for (exchange, symbol), since in instruments.items():
@@ -167,7 +173,7 @@ class CandleWorker:
                     by_key[candle.key] = candle
         return sorted(by_key.values(), key=lambda c: c.open_time)
 
-    async def _publish_prices(self, trades: list[Trade], tickers: list[Ticker], finals: list[Candle]) -> None:
+    async def _publish_prices(self, trades: list[Trade], tickers: list[Ticker]) -> None:
         latest: dict[str, Price] = {}
         events: list[Trade | Ticker] = [*tickers, *trades]
         for event in events:
@@ -176,8 +182,6 @@ class CandleWorker:
                 latest[event.symbol] = Price(
                     symbol=event.symbol, price=event.price, time=event.time, source=event.exchange
                 )
-        if latest:
-            await self._prices.update(list(latest.values()))
         updates: list[LiveUpdate] = []
         # Live prices are trade-driven and only on a change: a burst of trades at one price is one message.
         last_trade: dict[str, Trade] = {}
@@ -187,6 +191,7 @@ class CandleWorker:
             if self._last_live_price.get(symbol) != trade.price:
                 self._last_live_price[symbol] = trade.price
                 updates.append(price_update(trade))
-        updates += [candle_update(candle) for candle in finals]
-        if updates:
-            await self._fanout.publish(updates)
+        if latest and updates:
+            await asyncio.gather(self._prices.update(list(latest.values())), self._fanout.publish(updates))
+        elif latest:
+            await self._prices.update(list(latest.values()))
