@@ -16,8 +16,10 @@ from adapters.sqlalchemy.engine import create_tables
 from adapters.sqlalchemy.market_tables import market_metadata
 from adapters.sqlite.users_view_reader import SqliteUserReadModel
 from application.market.messages import CANDLES_TOPIC, INPUT_TOPICS
+from application.market.resume import resume_points
 from application.users.integration import USERS_TOPIC
 from bootstrap.container import Container
+from domain.market.instruments import Instrument
 from entrypoints.workers.candles import run_candles
 from entrypoints.workers.follower import follow
 from entrypoints.workers.ingest import run_ingest
@@ -155,7 +157,12 @@ class Runtime:
 
         reporter = asyncio.create_task(_every(1.0, report, self._stop))
         try:
-            await run_ingest(ingestors, container.catalog().followed, stop=self._stop)
+            store, now_ms = container.candle_store(), container.now_ms()
+
+            async def resume_from(exchange: str, instruments: list[Instrument]) -> dict[str, int]:
+                return await resume_points(store, exchange, instruments, now_ms)
+
+            await run_ingest(ingestors, container.catalog().followed, stop=self._stop, resume_from=resume_from)
         finally:
             await reporter
 

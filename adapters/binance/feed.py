@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 
 import msgspec
 import structlog
@@ -104,14 +104,16 @@ class BinanceFeed:
         self._ack_timeout = ack_timeout_seconds
         self._buffer_frames = buffer_frames
 
-    async def stream(self, instruments: Sequence[Instrument]) -> AsyncIterator[MarketEvent]:
+    async def stream(
+        self, instruments: Sequence[Instrument], resume_from: Mapping[str, int] | None = None
+    ) -> AsyncIterator[MarketEvent]:
         unique = list(dict.fromkeys(instruments))
         if not unique:
             raise ValueError("a Binance feed needs at least one instrument")
         out: asyncio.Queue[list[MarketEvent]] = asyncio.Queue(self._buffer_frames)
         chunks = [unique[i : i + INSTRUMENTS_PER_CONNECTION] for i in range(0, len(unique), INSTRUMENTS_PER_CONNECTION)]
         tasks = [
-            asyncio.create_task(_Connection(self, chunk, out).run(), name=f"binance-feed-{n}")
+            asyncio.create_task(_Connection(self, chunk, out, resume_from or {}).run(), name=f"binance-feed-{n}")
             for n, chunk in enumerate(chunks)
         ]
         try:
@@ -130,7 +132,13 @@ class BinanceFeed:
 class _Connection:
     """Up to 341 instruments on one WebSocket connection, kept connected for as long as the stream runs."""
 
-    def __init__(self, feed: BinanceFeed, instruments: Sequence[Instrument], out: asyncio.Queue[list[MarketEvent]]):
+    def __init__(
+        self,
+        feed: BinanceFeed,
+        instruments: Sequence[Instrument],
+        out: asyncio.Queue[list[MarketEvent]],
+        resume_from: Mapping[str, int],
+    ):
         symbols = SymbolMap(instruments)
         self._feed = feed
         self._instruments = tuple(instruments)
@@ -139,7 +147,11 @@ class _Connection:
         self._out = out
         self._backoff = feed._new_backoff()
         # Open time of the last minute delivered per symbol (trades, klines, backfill): a backfill starts there.
-        self._last_minute: dict[str, int] = {}
+        self._last_minute: dict[str, int] = {
+            i.symbol: resume_from[i.symbol] for i in instruments if i.symbol in resume_from
+        }
+        # Minutes stored before this process started: the first connection backfills from them too.
+        self._resuming = bool(self._last_minute)
         # Where a backfill that was given up had to start: retried from there on the next reconnect.
         self._unfilled: dict[str, int] = {}
         self._started_minute: int | None = None
@@ -176,7 +188,8 @@ class _Connection:
             close_timeout=2.0,
             max_queue=1024,
         ) as ws:
-            reconnected = self._started_minute is not None
+            reconnected = self._started_minute is not None or self._resuming
+            self._resuming = False
             if self._started_minute is None:
                 now = feed._now_ms()
                 self._started_minute = now - now % MINUTE_MS

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
 
 import httpx
@@ -218,9 +218,15 @@ class CoinbaseFeed:
         self._rest_timeout = rest_timeout_seconds
         self._open_timeout = open_timeout_seconds
 
-    async def stream(self, instruments: Sequence[Instrument]) -> AsyncIterator[MarketEvent]:
+    async def stream(
+        self, instruments: Sequence[Instrument], resume_from: Mapping[str, int] | None = None
+    ) -> AsyncIterator[MarketEvent]:
         symbols = SymbolMap(instruments, separator="-")
         state = _StreamState(symbols)
+        # Minutes stored before this process started: the first connection backfills from them too.
+        for symbol, minute in (resume_from or {}).items():
+            if symbol in state.products:
+                state.pending[symbol] = _Pending(minute)
         frames = CoinbaseFrames(symbols)
         loop = asyncio.get_running_loop()
         async with httpx.AsyncClient(timeout=self._rest_timeout) as client:

@@ -21,7 +21,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import aclosing, contextmanager
 from pathlib import Path
 
@@ -107,7 +107,9 @@ class ReplayFeed:
         self._clock = clock
         self.malformed = 0
 
-    async def stream(self, instruments: Sequence[Instrument]) -> AsyncIterator[MarketEvent]:
+    async def stream(
+        self, instruments: Sequence[Instrument], resume_from: Mapping[str, int] | None = None
+    ) -> AsyncIterator[MarketEvent]:
         """The file's events for these instruments (an empty sequence: every event in the file)."""
         if not self._path.is_file():
             raise FileNotFoundError(f"no file to replay at {self._path}")

@@ -19,7 +19,7 @@ import hashlib
 import math
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -184,7 +184,9 @@ class SimulatedExchange:
         self._sleep = sleep
         self._slice_seconds = slice_seconds
 
-    async def stream(self, instruments: Sequence[Instrument]) -> AsyncIterator[MarketEvent]:
+    async def stream(
+        self, instruments: Sequence[Instrument], resume_from: Mapping[str, int] | None = None
+    ) -> AsyncIterator[MarketEvent]:
         start = self._now_ms()
         followed = list(dict.fromkeys(instruments))
         activity = [_market_of(i).activity for i in followed]

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from application.market.messages import to_message
@@ -56,9 +56,11 @@ class Ingestor:
         self._ready = asyncio.Event()
         self.stats = IngestStats()
 
-    async def run(self, instruments: Sequence[Instrument], stop: asyncio.Event) -> None:
+    async def run(
+        self, instruments: Sequence[Instrument], stop: asyncio.Event, resume_from: Mapping[str, int] | None = None
+    ) -> None:
         """Ingest until `stop` is set; what is buffered then is flushed before returning."""
-        reader = asyncio.create_task(self._read(instruments), name=f"ingest-read:{self.feed.exchange}")
+        reader = asyncio.create_task(self._read(instruments, resume_from), name=f"ingest-read:{self.feed.exchange}")
         sender = asyncio.create_task(self._send(stop), name=f"ingest-send:{self.feed.exchange}")
         await stop.wait()
         reader.cancel()
@@ -66,9 +68,10 @@ class Ingestor:
         self._ready.set()
         await sender
 
-    async def _read(self, instruments: Sequence[Instrument]) -> None:
+    async def _read(self, instruments: Sequence[Instrument], resume_from: Mapping[str, int] | None) -> None:
         buffer, stats = self._buffer, self.stats
-        async for event in self.feed.stream(instruments):
+        stream = self.feed.stream(instruments, resume_from) if resume_from else self.feed.stream(instruments)
+        async for event in stream:
             message = to_message(event)
             if len(buffer) >= self._buffer_size:
                 buffer.popleft()

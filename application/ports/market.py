@@ -34,7 +34,13 @@ class MarketFeed(Protocol):
 
     exchange: str
 
-    def stream(self, instruments: Sequence[Instrument]) -> AsyncIterator[MarketEvent]: ...
+    def stream(
+        self, instruments: Sequence[Instrument], resume_from: Mapping[str, int] | None = None
+    ) -> AsyncIterator[MarketEvent]:
+        """`resume_from`: per symbol, the open time of the last 1m candle already stored. An exchange
+        feed backfills from there on its first connection too, so minutes missed while the process
+        was down are not lost; simulated and replayed feeds ignore it."""
+        ...
 
 
 class CandleQuery(msgspec.Struct, frozen=True, kw_only=True):

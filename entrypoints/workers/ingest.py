@@ -22,13 +22,21 @@ async def run_ingest(
     instruments: Callable[[], Awaitable[list[Instrument]]],
     *,
     stop: asyncio.Event,
+    resume_from: Callable[[str, list[Instrument]], Awaitable[dict[str, int]]] | None = None,
     refresh_seconds: float = 30.0,
     after_refresh: Callable[[], None] | None = None,
 ) -> None:
     current = await _read_instruments(instruments, [])
+    first = True
     while not stop.is_set():
         restart = asyncio.Event()
-        runs = [asyncio.create_task(ingestor.run(current, restart)) for ingestor in ingestors]
+        runs = []
+        for ingestor in ingestors:
+            # Only at start: later restarts (a new instrument) happen inside one process, and the feed's
+            # own backfill covers the seconds of the switch.
+            resume = await _resume(resume_from, ingestor.feed.exchange, current) if first else None
+            runs.append(asyncio.create_task(ingestor.run(current, restart, resume)))
+        first = False
         log.info("ingesting", feeds=[i.feed.exchange for i in ingestors], instruments=len(current))
         while not stop.is_set():
             try:
@@ -44,6 +52,20 @@ async def run_ingest(
                 break
         restart.set()
         await asyncio.gather(*runs, return_exceptions=True)
+
+
+async def _resume(
+    resume_from: Callable[[str, list[Instrument]], Awaitable[dict[str, int]]] | None,
+    exchange: str,
+    instruments: list[Instrument],
+) -> dict[str, int] | None:
+    if resume_from is None:
+        return None
+    try:
+        return await resume_from(exchange, instruments)
+    except Exception as error:
+        log.warning("cannot read where to resume; the feed starts from now", exchange=exchange, error=str(error))
+        return None
 
 
 async def _read_instruments(

@@ -57,9 +57,12 @@ class FakeSleep:
 class Consumed:
     """`async with Consumed(feed, instruments) as got:` reads the feed in the background until the block ends."""
 
-    def __init__(self, feed: MarketFeed, instruments: Sequence[Instrument]) -> None:
+    def __init__(
+        self, feed: MarketFeed, instruments: Sequence[Instrument], resume_from: Mapping[str, int] | None = None
+    ) -> None:
         self._feed = feed
         self._instruments = instruments
+        self._resume_from = resume_from
         self.events: list[MarketEvent] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -73,7 +76,7 @@ class Consumed:
         await asyncio.gather(self._task, return_exceptions=True)
 
     async def _consume(self) -> None:
-        async for event in self._feed.stream(self._instruments):
+        async for event in self._feed.stream(self._instruments, self._resume_from):
             self.events.append(event)
 
     async def wait_for(self, condition: Callable[[], bool], within: float = 5.0) -> None:

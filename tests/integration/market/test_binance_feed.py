@@ -326,6 +326,33 @@ class TestBackfill:
         assert observer.backfills == [5]  # BTC M1 to M3, ETH M2 and M3 (M4 was still open at the time)
         assert exchange.kline_requests[0]["startTime"] == str(minute(1))
 
+    async def test_a_restarted_process_backfills_from_its_last_stored_minute_on_the_first_connection(
+        self, exchange: BinanceServer, make_feed: Callable[..., BinanceFeed], observer: FakeFeedObserver
+    ) -> None:
+        exchange.seed_klines("BTCUSDT", minute(-6), 6)  # minutes -6 to -1 happened while we were down
+        async with Consumed(make_feed(exchange), [BTC, ETH], resume_from={"BTC-USDT": minute(-4)}) as got:
+            await subscribed(exchange, BTC, ETH)
+            await got.wait_for(lambda: observer.backfills != [])
+            await exchange.trade("BTCUSDT", "100", "1", minute(0) + 2_000)
+            await got.wait_for(lambda: len(got.trades()) == 1)
+
+        assert [c.open_time for c in got.candles() if c.symbol == "BTC-USDT"] == [minute(n) for n in range(-4, 0)]
+        assert all(c.sealed and c.final for c in got.candles())
+        assert got.events.index(got.trades()[0]) > max(got.events.index(c) for c in got.candles())
+        assert exchange.kline_requests[0]["startTime"] == str(minute(-4))
+
+    async def test_a_first_connection_without_stored_minutes_does_not_backfill(
+        self, exchange: BinanceServer, make_feed: Callable[..., BinanceFeed], observer: FakeFeedObserver
+    ) -> None:
+        exchange.seed_klines("BTCUSDT", minute(-6), 6)
+        async with Consumed(make_feed(exchange), [BTC]) as got:
+            await subscribed(exchange, BTC)
+            await exchange.trade("BTCUSDT", "100", "1", minute(0) + 2_000)
+            await got.wait_for(lambda: len(got.trades()) == 1)
+
+        assert got.candles() == []
+        assert exchange.kline_requests == []
+
     async def test_keeps_reading_and_answering_pings_while_the_backfill_waits_out_a_rate_limit(
         self, make_feed: Callable[..., BinanceFeed], observer: FakeFeedObserver, clock: FakeEpoch
     ) -> None:

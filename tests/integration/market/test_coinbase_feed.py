@@ -151,7 +151,9 @@ async def start(
 ) -> AsyncIterator[StartFeed]:
     consumers: list[Consumer] = []
 
-    async def start_feed(silence_seconds: float = 3.0, **options: Any) -> Consumer:
+    async def start_feed(
+        silence_seconds: float = 3.0, resume_from: dict[str, int] | None = None, **options: Any
+    ) -> Consumer:
         options.setdefault("backoff", Backoff(base_seconds=0.01, cap_seconds=0.05))
         feed = CoinbaseFeed(
             ws_url=server.ws_url,
@@ -162,7 +164,7 @@ async def start(
             sleep=sleep,
             **options,
         )
-        consumer = Consumer(feed.stream([BTC, ETH]))
+        consumer = Consumer(feed.stream([BTC, ETH], resume_from))
         consumers.append(consumer)
         await server.wait_subscribed()
         return consumer
@@ -181,6 +183,31 @@ async def outage(server: CoinbaseServer, clock: FakeClock, until_ms: int) -> Non
     server.accept_connections()
     await server.until(lambda: server.connections_opened > connections)
     await server.wait_subscribed()
+
+
+class TestResuming:
+    async def test_a_restarted_process_backfills_from_its_last_stored_minute_on_the_first_connection(
+        self, server: CoinbaseServer, clock: FakeClock, observer: FakeFeedObserver, start: StartFeed
+    ) -> None:
+        server.add_minute_candles("BTC-USD", minute_rows("BTC-USD", T0 - 10 * MINUTE, 10))
+        clock.now = T0 + 30_000
+        consumer = await start(resume_from={"BTC-USD": T0 - 6 * MINUTE})
+
+        await consumer.until(lambda: len(consumer.candles("BTC-USD")) == 6)
+        assert [c.open_time for c in consumer.candles("BTC-USD")] == [T0 - n * MINUTE for n in range(6, 0, -1)]
+        assert all(c.sealed and c.final for c in consumer.candles("BTC-USD"))
+        assert consumer.candles("ETH-USD") == []
+
+    async def test_a_first_connection_without_stored_minutes_does_not_backfill(
+        self, server: CoinbaseServer, observer: FakeFeedObserver, start: StartFeed
+    ) -> None:
+        server.add_minute_candles("BTC-USD", minute_rows("BTC-USD", T0 - 10 * MINUTE, 10))
+        consumer = await start()
+        await server.push_trades("BTC-USD", trade_row("BTC-USD", "1", "100", "1", T0 + 31_000))
+        await consumer.until(consumer.has_trade("1"))
+
+        assert consumer.candles("BTC-USD") == []
+        assert server.rest_requests == []
 
 
 class TestSubscribing:
