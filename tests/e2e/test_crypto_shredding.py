@@ -84,9 +84,7 @@ def test_no_redis_key_or_value_holds_the_deleted_users_email_or_names(
 def test_no_kafka_message_holds_the_deleted_users_email_or_names(
     deleted: DeletedAccount, full_settings: Settings
 ) -> None:
-    mine, everything = stream_messages(
-        full_settings, deleted.account.id, until=has_event("UserDeleted")
-    )
+    mine, everything = stream_messages(full_settings, deleted.account.id, until=has_event("UserDeleted"))
 
     assert len(mine) >= 5
     for record in everything:
