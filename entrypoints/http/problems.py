@@ -94,11 +94,18 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Res
     return problem_response(request, status, exc.title, exc.detail, errors, headers)
 
 
+_MISSING_PARAMETER = re.compile(r"Missing required (?:query|path|header|cookie) parameter '([^']+)'")
+
+
 def validation_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     """A body or parameter that does not fit the schema: 400 if unparseable, else 422 with the fields."""
     assert isinstance(exc, ValidationException)
     extra = exc.extra if isinstance(exc.extra, list) else []
     errors = [_field_problem(item) for item in extra]
+    # A missing required parameter is named only in Litestar's detail text.
+    missing = _MISSING_PARAMETER.search(str(exc.detail))
+    if missing and not errors:
+        errors = [FieldProblem(missing.group(1), "is required")]
     unparseable = any("JSON is malformed" in e.message or "Input data was truncated" in e.message for e in errors)
     if unparseable or "malformed" in str(exc.detail).lower():
         return problem_response(request, 400, "Malformed request", "The request body is not valid JSON.", errors)

@@ -7,6 +7,7 @@ did not change, so restoring from it and replaying the same records gives the sa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -30,12 +31,31 @@ async def run_candles(
     try:
         while not stop.is_set():
             # An empty poll still goes to the worker: the clock alone closes candles of quiet symbols.
-            records = await source.poll(max_records, tick_seconds)
+            records = await _poll_unless_stopped(source, max_records, tick_seconds, stop)
             await _handle_until_done(worker, records, stop)
             if after_batch:
                 await after_batch()
     finally:
         await source.stop()
+
+
+async def _poll_unless_stopped(
+    source: RecordSource, max_records: int, tick_seconds: float, stop: asyncio.Event
+) -> list[InboundRecord]:
+    """A poll that ends at once when the worker is stopped (an idle poll would hold shutdown for a tick).
+
+    Cancelling a poll loses nothing: a source advances only past the records it returns.
+    """
+    poll = asyncio.ensure_future(source.poll(max_records, tick_seconds))
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait([poll, stopped], return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not poll.done():
+        poll.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poll
+        return []
+    return poll.result()
 
 
 async def _start(worker: CandleWorker, source: RecordSource, stop: asyncio.Event) -> None:

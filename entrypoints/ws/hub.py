@@ -25,7 +25,8 @@ log = structlog.get_logger(__name__)
 class LiveClient:
     def __init__(self, queue_size: int, on_drop: Callable[[int], None]) -> None:
         self.symbols: set[str] = set()
-        self._queue: deque[bytes] = deque()
+        # (symbol, payload): the writer skips what was queued for a symbol unsubscribed since.
+        self._queue: deque[tuple[str, bytes]] = deque()
         self._queue_size = queue_size
         self._on_drop = on_drop
         self._ready = asyncio.Event()
@@ -33,25 +34,30 @@ class LiveClient:
         # Whether anything was offered since the hub last looked: idle clients get a heartbeat.
         self.offered = False
 
-    def offer(self, payload: bytes) -> None:
+    def offer(self, payload: bytes, symbol: str = "") -> None:
         if len(self._queue) >= self._queue_size:
             self._queue.popleft()
             self.dropped += 1
             self._on_drop(1)
-        self._queue.append(payload)
+        self._queue.append((symbol, payload))
         self.offered = True
         self._ready.set()
 
     async def take(self) -> list[bytes]:
-        """Everything queued, waiting for something if nothing is."""
+        """Everything queued for symbols still subscribed (and heartbeats), waiting if nothing is."""
         # No timer per wait: at thousands of clients, a timeout handle per message costs more than
         # the message. Idle clients get their heartbeats from the hub instead.
         while not self._queue:
             self._ready.clear()
             await self._ready.wait()
-        taken = list(self._queue)
+        symbols = self.symbols
+        taken = [payload for symbol, payload in self._queue if not symbol or symbol in symbols]
         self._queue.clear()
         return taken
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
 
     def take_dropped(self) -> int:
         dropped, self.dropped = self.dropped, 0
@@ -132,7 +138,7 @@ class LiveHub:
                 async for update in self._fanout.listen():
                     delay = 0.2
                     for client in self._by_symbol.get(update.symbol, ()):
-                        client.offer(update.payload)
+                        client.offer(update.payload, update.symbol)
             except asyncio.CancelledError:
                 raise
             except Exception as error:

@@ -91,7 +91,7 @@ async def _read(socket: WebSocket[Any, Any, Any], client: LiveClient, feed: Live
             # The current price at once, so a new subscriber need not wait for the next trade.
             for price in (await feed.market.prices.get(symbols)).values():
                 message = PriceMessage(price.symbol, str(price.price), to_rfc3339(price.time), price.source)
-                client.offer(msgspec.json.encode(message))
+                client.offer(msgspec.json.encode(message), price.symbol)
         else:
             feed.hub.unsubscribe(client, symbols)
             await socket.send_text(_message("unsubscribed", symbols=symbols))

@@ -109,6 +109,20 @@ async def test_final_candles_are_published_when_the_interval_ends():
     (final,) = h.finals()
     assert (final.interval, final.open_time, final.final) == ("1m", T0, True)
     assert h.store.series("1m")[0].final
+    (live,) = [u for u in h.fanout.updates if u.kind == "candle"]
+    assert msgspec.json.decode(live.payload) == {
+        "type": "candle",
+        "symbol": "BTC-USDT",
+        "exchange": "test",
+        "interval": "1m",
+        "open_time": "2026-01-01T00:00:00Z",
+        "open": "100",
+        "high": "100",
+        "low": "100",
+        "close": "100",
+        "volume": "1",
+        "trades": 1,
+    }
 
 
 async def test_latest_prices_and_live_price_updates_follow_trades():
