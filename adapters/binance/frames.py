@@ -14,6 +14,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from adapters.feeds.errors import MalformedFrame
+from adapters.feeds.numbers import non_negative, positive
 from domain.market.instruments import SymbolMap
 from domain.market.intervals import MINUTE_MS
 from domain.market.values import Candle, MarketEvent, Ticker, Trade
@@ -137,8 +138,8 @@ class BinanceFrames:
                     exchange=EXCHANGE,
                     symbol=symbol,
                     trade_id=str(payload.t),
-                    price=_positive(payload.p, "price"),
-                    quantity=_positive(payload.q, "quantity"),
+                    price=positive(payload.p, "price"),
+                    quantity=positive(payload.q, "quantity"),
                     time=_time(payload.T),
                     side="sell" if payload.m else "buy",
                 )
@@ -159,11 +160,11 @@ class BinanceFrames:
                 Ticker(
                     exchange=EXCHANGE,
                     symbol=symbol,
-                    price=_positive(payload.c, "last price"),
+                    price=positive(payload.c, "last price"),
                     time=_time(payload.E),
                     best_bid=_quote(payload.b, "best bid"),
                     best_ask=_quote(payload.a, "best ask"),
-                    volume_24h=_non_negative(payload.v, "volume"),
+                    volume_24h=non_negative(payload.v, "volume"),
                 )
             ]
         return SHUTDOWN
@@ -191,7 +192,7 @@ def sealed_minute(
     if open_time < 0 or open_time % MINUTE_MS:
         raise MalformedFrame(f"kline open time {open_time} is not the start of a minute")
     for value, field in ((open, "open"), (high, "high"), (low, "low"), (close, "close")):
-        _positive(value, field)
+        positive(value, field)
     if not low <= min(open, close) <= max(open, close) <= high:
         raise MalformedFrame(f"kline prices are inconsistent: o={open} h={high} l={low} c={close}")
     if trades < 0:
@@ -205,7 +206,7 @@ def sealed_minute(
         high=high,
         low=low,
         close=close,
-        volume=_non_negative(volume, "volume"),
+        volume=non_negative(volume, "volume"),
         trades=trades,
         final=True,
         sealed=True,
@@ -249,21 +250,9 @@ def _is_other_event(raw: bytes | str) -> bool:
     return isinstance(event, str) and event not in _EVENT_TYPES
 
 
-def _positive(value: Decimal, field: str) -> Decimal:
-    if not value.is_finite() or value <= 0:
-        raise MalformedFrame(f"{field} must be a positive number, got {value}")
-    return value
-
-
-def _non_negative(value: Decimal, field: str) -> Decimal:
-    if not value.is_finite() or value < 0:
-        raise MalformedFrame(f"{field} must be a non-negative number, got {value}")
-    return value
-
-
 def _quote(value: Decimal, field: str) -> Decimal | None:
     """A best bid or ask; Binance sends 0 when that side of the book is empty."""
-    return _non_negative(value, field) or None
+    return non_negative(value, field) or None
 
 
 def _time(value: int) -> int:

@@ -20,6 +20,7 @@ from typing import Literal
 import msgspec
 
 from adapters.feeds.errors import MalformedFrame
+from adapters.feeds.numbers import non_negative, positive
 from domain.market.instruments import SymbolMap
 from domain.market.values import Candle, MarketEvent, Side, Ticker, Trade
 
@@ -177,8 +178,8 @@ class CoinbaseFrames:
                         exchange=EXCHANGE,
                         symbol=symbol,
                         trade_id=str(row.trade_id),
-                        price=_positive(row.price, "price"),
-                        quantity=_positive(row.size, "size"),
+                        price=positive(row.price, "price"),
+                        quantity=positive(row.size, "size"),
                         time=rfc3339_ms(row.time),
                         side=_TAKER_SIDE.get(row.side.upper(), ""),
                     )
@@ -204,7 +205,7 @@ class CoinbaseFrames:
                     Ticker(
                         exchange=EXCHANGE,
                         symbol=symbol,
-                        price=_positive(row.price, "price"),
+                        price=positive(row.price, "price"),
                         time=time,
                         best_bid=_optional(row.best_bid, "best_bid"),
                         best_ask=_optional(row.best_ask, "best_ask"),
@@ -229,11 +230,11 @@ class CoinbaseFrames:
                         symbol=symbol,
                         interval=CANDLE_INTERVAL,
                         open_time=epoch_seconds_ms(row.start),
-                        open=_positive(row.open, "open"),
-                        high=_positive(row.high, "high"),
-                        low=_positive(row.low, "low"),
-                        close=_positive(row.close, "close"),
-                        volume=_not_negative(row.volume, "volume"),
+                        open=positive(row.open, "open"),
+                        high=positive(row.high, "high"),
+                        low=positive(row.low, "low"),
+                        close=positive(row.close, "close"),
+                        volume=non_negative(row.volume, "volume"),
                     )
                 )
         return CoinbaseFrame(envelope.channel, envelope.sequence_num, envelope.timestamp, candles, snapshot)
@@ -243,18 +244,6 @@ def _trade_time(event: MarketEvent) -> int:
     return event.time if isinstance(event, Trade) else 0
 
 
-def _positive(value: Decimal, field: str) -> Decimal:
-    if not value.is_finite() or value <= 0:
-        raise MalformedFrame(f"{field} must be a positive number, got {value}")
-    return value
-
-
-def _not_negative(value: Decimal, field: str) -> Decimal:
-    if not value.is_finite() or value < 0:
-        raise MalformedFrame(f"{field} must not be negative, got {value}")
-    return value
-
-
 def _optional(text: str, field: str) -> Decimal | None:
     if not text:
         return None
@@ -262,7 +251,7 @@ def _optional(text: str, field: str) -> Decimal | None:
         value = Decimal(text)
     except ArithmeticError:
         raise MalformedFrame(f"{field} is not a number: {text[:40]!r}") from None
-    return _not_negative(value, field)
+    return non_negative(value, field)
 
 
 def epoch_seconds_ms(text: str) -> int:

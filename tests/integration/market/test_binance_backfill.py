@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
-from support.binance_doubles import FakeFeedObserver, FakeSleep
 from support.binance_server import BinanceServer
+from support.feed_doubles import FakeFeedObserver, FakeSleep
 
 from adapters.binance.backfill import BinanceBackfill
 from adapters.feeds.backoff import Backoff

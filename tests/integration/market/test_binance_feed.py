@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from support.binance_doubles import Consumed, FakeEpoch, FakeFeedObserver
 from support.binance_server import BinanceServer
+from support.feed_doubles import Consumed, FakeEpoch, FakeFeedObserver
 
 from adapters.binance.backfill import BinanceBackfill
 from adapters.binance.feed import BinanceFeed

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import websockets
 from support.coinbase_server import CoinbaseServer, candle_row, ticker_row, trade_row
+from support.feed_doubles import FakeFeedObserver
 from websockets.asyncio.client import connect
 
 from adapters.coinbase.feed import CoinbaseFeed
@@ -33,27 +34,6 @@ class FakeClock:
 
     def __call__(self) -> int:
         return self.now
-
-
-class FakeFeedObserver:
-    def __init__(self) -> None:
-        self.malformed_reasons: list[str] = []
-        self.reconnects: list[tuple[str, float]] = []
-        self.gaps: list[int] = []
-        self.backfills: list[int] = []
-
-    def malformed(self, exchange: str, reason: str) -> None:
-        assert exchange == "coinbase"
-        self.malformed_reasons.append(reason)
-
-    def reconnecting(self, exchange: str, reason: str, delay_seconds: float) -> None:
-        self.reconnects.append((reason, delay_seconds))
-
-    def gap(self, exchange: str, missing: int) -> None:
-        self.gaps.append(missing)
-
-    def backfilled(self, exchange: str, candles: int) -> None:
-        self.backfills.append(candles)
 
 
 class FakeSleep:
@@ -395,7 +375,7 @@ class TestReconnecting:
         await server.push_trades("BTC-USD", trade_row("BTC-USD", "2", "100", "1", clock.now))
         await consumer.until(consumer.has_trade("2"))
 
-        assert len(observer.malformed_reasons) == 4
+        assert len(observer.malformed_frames) == 4
         assert consumer.trade_ids() == ["2"]
         assert observer.gaps == []
         assert server.connections_opened == 1
