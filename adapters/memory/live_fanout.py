@@ -25,12 +25,19 @@ class MemoryLiveFanout:
                 self.dropped += 1
             queue.put_nowait(updates)
 
-    async def listen(self) -> AsyncIterator[LiveUpdate]:
+    async def listen(self, stop: asyncio.Event) -> AsyncIterator[LiveUpdate]:
         queue: asyncio.Queue[Sequence[LiveUpdate]] = asyncio.Queue(self._queue_size)
         self._listeners.append(queue)
+        stopped = asyncio.ensure_future(stop.wait())
         try:
-            while True:
-                for update in await queue.get():
+            while not stop.is_set():
+                arrived = asyncio.ensure_future(queue.get())
+                await asyncio.wait([arrived, stopped], return_when=asyncio.FIRST_COMPLETED)
+                if not arrived.done():
+                    arrived.cancel()
+                    return
+                for update in arrived.result():
                     yield update
         finally:
+            stopped.cancel()
             self._listeners.remove(queue)

@@ -6,6 +6,8 @@ message per update would cost more round trips than the updates are worth.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 
 import msgspec
@@ -15,6 +17,7 @@ from application.ports.market import LiveUpdate
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(list[LiveUpdate])
+_POLL_SECONDS = 0.5
 
 
 class RedisLiveFanout:
@@ -26,12 +29,14 @@ class RedisLiveFanout:
         if updates:
             await self._redis.publish(self._channel, _encoder.encode(list(updates)))
 
-    async def listen(self) -> AsyncIterator[LiveUpdate]:
+    async def listen(self, stop: asyncio.Event) -> AsyncIterator[LiveUpdate]:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         await pubsub.subscribe(self._channel)
         try:
-            async for message in pubsub.listen():
-                if message["type"] != "message":
+            while not stop.is_set():
+                # A short read timeout, so that the loop sees `stop` without being cancelled.
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=_POLL_SECONDS)
+                if message is None or message["type"] != "message":
                     continue
                 try:
                     updates = _decoder.decode(message["data"])
@@ -40,5 +45,6 @@ class RedisLiveFanout:
                 for update in updates:
                     yield update
         finally:
-            await pubsub.unsubscribe(self._channel)
-            await pubsub.aclose()
+            # Closing the connection ends the subscription; no UNSUBSCRIBE round trip to wait for.
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Protocol
 
@@ -100,8 +101,12 @@ class LiveFanout(Protocol):
 
     async def publish(self, updates: Sequence[LiveUpdate]) -> None: ...
 
-    def listen(self) -> AsyncIterator[LiveUpdate]:
-        """Every update published from now on, until the iteration is closed."""
+    def listen(self, stop: asyncio.Event) -> AsyncIterator[LiveUpdate]:
+        """Every update published from now on; the iteration ends soon after `stop` is set.
+
+        Ending by flag rather than by cancellation matters: a Redis read cancelled at the moment its
+        own timeout fires swallows the cancellation (Python 3.11) and would hold shutdown forever.
+        """
         ...
 
 

@@ -79,6 +79,7 @@ class LiveHub:
         self._by_symbol: dict[str, set[LiveClient]] = {}
         self._clients: set[LiveClient] = set()
         self._tasks: list[asyncio.Task[None]] = []
+        self._stop = asyncio.Event()
 
     @property
     def clients(self) -> int:
@@ -92,12 +93,19 @@ class LiveHub:
             ]
 
     async def stop(self) -> None:
+        self._stop.set()
         tasks, self._tasks = self._tasks, []
+        # The listener ends by itself once it sees the flag (see LiveFanout.listen); the heartbeats
+        # only sleep, and are cancelled.
         for task in tasks:
-            task.cancel()
+            if task.get_name() == "live-hub-heartbeats":
+                task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=5.0)
         for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            if not task.done():
+                log.warning("live hub task did not stop in time", task=task.get_name())
+                task.cancel()
 
     async def _heartbeats(self) -> None:
         while True:
@@ -133,15 +141,15 @@ class LiveHub:
 
     async def _listen(self) -> None:
         delay = 0.2
-        while True:
+        while not self._stop.is_set():
             try:
-                async for update in self._fanout.listen():
+                async for update in self._fanout.listen(self._stop):
                     delay = 0.2
                     for client in self._by_symbol.get(update.symbol, ()):
                         client.offer(update.payload, update.symbol)
-            except asyncio.CancelledError:
-                raise
             except Exception as error:
                 log.warning("live fan-out lost; listening again", error=str(error), retry_in=delay)
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._stop.wait()
                 delay = min(delay * 2, 10.0)

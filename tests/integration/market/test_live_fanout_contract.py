@@ -54,10 +54,11 @@ class Listener:
     def __init__(self, fanout: LiveFanout) -> None:
         self.received: list[LiveUpdate] = []
         self._arrived = asyncio.Event()
+        self._stop = asyncio.Event()
         self._task = asyncio.create_task(self._listen(fanout))
 
     async def _listen(self, fanout: LiveFanout) -> None:
-        async for update in fanout.listen():
+        async for update in fanout.listen(self._stop):
             self.received.append(update)
             self._arrived.set()
 
@@ -83,9 +84,13 @@ class Listener:
         return self.updates
 
     async def close(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        self._stop.set()
+        async with asyncio.timeout(5):
             await self._task
+
+    @property
+    def finished_by_itself(self) -> bool:
+        return self._task.done() and not self._task.cancelled() and self._task.exception() is None
 
 
 _probes = itertools.count()
@@ -143,6 +148,14 @@ class TestEveryFanout:
             await worker.publish(batch)
 
         assert await listeners[0].take(len(updates)) == updates
+
+    async def test_listening_ends_soon_after_the_stop_flag_is_set_without_being_cancelled(
+        self, new_fanout: FanoutFactory
+    ) -> None:
+        (listener,) = await listening(new_fanout())
+        await listener.close()  # sets the flag and waits at most 5 s for the iteration to end
+
+        assert listener.finished_by_itself
 
     async def test_two_listeners_each_receive_every_update(
         self, new_fanout: FanoutFactory, listeners: list[Listener]

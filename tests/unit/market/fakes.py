@@ -69,7 +69,7 @@ class FakeFanout:
     async def publish(self, updates: Sequence[LiveUpdate]) -> None:
         self.updates.extend(updates)
 
-    async def listen(self):  # pragma: no cover - the worker only publishes
+    async def listen(self, stop: asyncio.Event):  # pragma: no cover - the worker only publishes
         raise NotImplementedError
         yield
 
