@@ -34,6 +34,17 @@ def peak_rss_mib(pid: int | None = None) -> float:
     return float("nan")
 
 
+def rss_mib(pid: int | None = None) -> float:
+    """Current resident set size (VmRSS) of a process, this one by default, in MiB."""
+    try:
+        for line in Path(f"/proc/{pid or 'self'}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def reset_peak_rss() -> bool:
     """Reset this process's peak RSS to its current RSS (Linux: clear_refs 5), so each figure has its own peak.
 

@@ -26,15 +26,16 @@ from pathlib import Path
 import msgspec
 from websockets.asyncio.client import connect
 
-from bench._common import note, peak_rss_mib, percentile, reset_peak_rss, say
+from bench._common import note, peak_rss_mib, percentile, reset_peak_rss, rss_mib, say
 from bench.http_users_me import free_port, serve, wait_until_serving
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from support.binance_server import BinanceServer
 
 RATE = 5_000
-SECONDS = 10.0
+SECONDS = 20.0
 WARMUP_SECONDS = 3.0
+RSS_SAMPLES = 5
 BASES = ("BTC", "ETH", "BNB", "SOL", "XRP", "ADA", "DOGE", "AVAX", "DOT", "LINK")
 SYMBOLS = [f"{base}-USDT" for base in BASES]
 
@@ -93,7 +94,9 @@ async def _listen_bare(url: str, latencies: list[float], stop: asyncio.Event) ->
                 latencies.append((now - data["T"] * 1_000_000) / 1e6)
 
 
-async def _measure(exchange: BinanceServer, api_url: str) -> tuple[list[float], list[float], int]:
+async def _measure(
+    exchange: BinanceServer, api_url: str, server_pid: int, rss: list[float]
+) -> tuple[list[float], list[float], int]:
     await exchange.wait_until(lambda: all(exchange.subscribed(f"{b.lower()}usdt@trade") for b in BASES), within=60)
     sent: dict[tuple[str, Decimal], int] = {}
     ours: list[float] = []
@@ -103,10 +106,15 @@ async def _measure(exchange: BinanceServer, api_url: str) -> tuple[list[float], 
         asyncio.create_task(_listen_ours(api_url.replace("http://", "ws://") + "/ws/prices", sent, ours, stop)),
         asyncio.create_task(_listen_bare(exchange.url, bare, stop)),
     ]
-    await _emit(exchange, sent, WARMUP_SECONDS)  # connections, JIT-free warm-up of caches and pools
+    await _emit(exchange, sent, WARMUP_SECONDS)  # connections, caches and pools warm
     ours.clear()
     bare.clear()
-    count = await _emit(exchange, sent, SECONDS)
+    rss.append(rss_mib(server_pid))
+    count = 0
+    # In slices, sampling the server's memory between them: a long-running worker must hold it flat.
+    for _ in range(RSS_SAMPLES):
+        count += await _emit(exchange, sent, SECONDS / RSS_SAMPLES)
+        rss.append(rss_mib(server_pid))
     await asyncio.sleep(1.0)
     stop.set()
     await asyncio.gather(*listeners)
@@ -146,7 +154,8 @@ def main() -> None:
             command = [str(Path(sys.executable).with_name("cap")), "serve", "--port", str(port)]
             with serve("ours", command, env, port, folder) as server:
                 await asyncio.to_thread(wait_until_serving, server, "/health")
-                ours, bare, count = await _measure(exchange, server.base_url)
+                rss: list[float] = []
+                ours, bare, count = await _measure(exchange, server.base_url, server.process.pid, rss)
                 server_rss = server.peak_rss_mib()
         say(
             f"{'market.latency.ours':<36} p50={percentile(ours, 0.5):.1f} ms  p99={percentile(ours, 0.99):.1f} ms  "
@@ -156,6 +165,11 @@ def main() -> None:
         say(
             f"{'market.latency.bare':<36} p50={percentile(bare, 0.5):.1f} ms  p99={percentile(bare, 0.99):.1f} ms  "
             f"(floor: trade frames straight from the exchange server, {len(bare):,} received)"
+        )
+        say(
+            f"{'market.latency.server_rss':<36} after warm-up {rss[0]:.0f} MiB, then "
+            + ", ".join(f"{value:.0f}" for value in rss[1:])
+            + f" MiB every {SECONDS / RSS_SAMPLES:.0f} s at {RATE:,} trades/s (API + ingest + candles in one process)"
         )
 
     with tempfile.TemporaryDirectory(prefix="cap-bench-latency-") as tmp:
