@@ -59,6 +59,17 @@ class SqlCandleStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
+        # Built once: the candle worker saves several times a second, and building an upsert (and its
+        # cache key) costs more than running it on SQLite.
+        insert = sqlite.insert(candles) if self._sqlite else postgresql.insert(candles)
+        self._upsert_candles = insert.on_conflict_do_update(
+            index_elements=list(_KEY), set_={name: insert.excluded[name] for name in _VALUE_COLUMNS}
+        )
+        insert = sqlite.insert(stream_positions) if self._sqlite else postgresql.insert(stream_positions)
+        self._upsert_positions = insert.on_conflict_do_update(
+            index_elements=[stream_positions.c.consumer, stream_positions.c.source],
+            set_={"position": insert.excluded.position},
+        )
 
     async def positions(self, consumer: str) -> dict[str, int]:
         async with self._engine.connect() as conn:
@@ -80,21 +91,12 @@ class SqlCandleStore:
         # One row per key: the last write of a key in a batch wins, as it would one at a time.
         unique = {candle.key: candle for candle in batch}
         rows = [_row(candle, self._sqlite) for candle in unique.values()]
-        insert = sqlite.insert(candles) if self._sqlite else postgresql.insert(candles)
-        statement = insert.on_conflict_do_update(
-            index_elements=list(_KEY), set_={name: insert.excluded[name] for name in _VALUE_COLUMNS}
-        )
         for start in range(0, len(rows), 5_000):
-            await conn.execute(statement, rows[start : start + 5_000])
+            await conn.execute(self._upsert_candles, rows[start : start + 5_000])
 
     async def _store_positions(self, conn: AsyncConnection, consumer: str, positions: Mapping[str, int]) -> None:
-        insert = sqlite.insert(stream_positions) if self._sqlite else postgresql.insert(stream_positions)
-        statement = insert.on_conflict_do_update(
-            index_elements=[stream_positions.c.consumer, stream_positions.c.source],
-            set_={"position": insert.excluded.position},
-        )
         await conn.execute(
-            statement,
+            self._upsert_positions,
             [{"consumer": consumer, "source": source, "position": position} for source, position in positions.items()],
         )
 

@@ -25,13 +25,19 @@ async def run_candles(
     stop: asyncio.Event,
     tick_seconds: float = 0.5,
     max_records: int = 5_000,
+    linger_seconds: float = 0.0,
     after_batch: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
+    """`linger_seconds`: after a batch smaller than `max_records`, wait this long for more before
+    applying it (fewer, larger transactions when trades trickle in; live prices wait that long)."""
     await _start(worker, source, stop)
     try:
         while not stop.is_set():
             # An empty poll still goes to the worker: the clock alone closes candles of quiet symbols.
             records = await _poll_unless_stopped(source, max_records, tick_seconds, stop)
+            if records and linger_seconds and len(records) < max_records:
+                await _sleep_unless_stopped(stop, linger_seconds)
+                records += await _poll_unless_stopped(source, max_records - len(records), 0.0, stop)
             await _handle_until_done(worker, records, stop)
             if after_batch:
                 await after_batch()
