@@ -334,6 +334,8 @@ start_kafka() {
   if [ -z "$pid" ] && tcp_open "$KPORT"; then
     # Someone else's broker (or one whose pid file is gone): leave it alone, just make sure it works.
     t0="$(now)"
+    # The jars are still needed: the fault tests run private brokers of their own on them.
+    if command -v java >/dev/null && command -v mvn >/dev/null; then kafka_resolve; fi
     kafka_warmup || { err "something answers on 127.0.0.1:$KPORT but the kafka warm-up failed"; return 1; }
     log "kafka ready ($(since "$t0")s, already running, not started by this script)"
     return 0
