@@ -1,0 +1,1 @@
+"""Analytics context: indicators over candles (TA-Lib and what it lacks), incremental updates, risk figures."""
