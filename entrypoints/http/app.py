@@ -16,6 +16,7 @@ from bootstrap.container import Container
 from bootstrap.health import readiness_checks
 from bootstrap.runtime import WORKERS, Runtime
 from domain.shared.errors import DomainError
+from entrypoints.http.controllers.analytics import AnalyticsController
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.market import MarketController
 from entrypoints.http.controllers.system import SystemController
@@ -63,7 +64,14 @@ def create_app(container: Container) -> RequestContext:
         market=container.market_services(),
     )
     app = Litestar(
-        route_handlers=[SystemController, AuthController, UsersController, MarketController, live_prices],
+        route_handlers=[
+            SystemController,
+            AuthController,
+            UsersController,
+            MarketController,
+            AnalyticsController,
+            live_prices,
+        ],
         dependencies={"api": _constant(api)},
         exception_handlers={
             DomainError: domain_error_handler,

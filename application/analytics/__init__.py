@@ -1,0 +1,1 @@
+"""Analytics use cases: indicators and risk figures over stored candles."""

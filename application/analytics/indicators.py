@@ -1,0 +1,91 @@
+"""Indicator queries: a TA-Lib function over the newest candles of a series, as points with warm-up nulls."""
+
+from __future__ import annotations
+
+import math
+
+import msgspec
+
+from application.market.catalog import Catalog
+from application.market.times import to_rfc3339
+from application.ports.market import CandleStore
+from domain.analytics.indicators import compute, describe, lookback, parameters
+from domain.analytics.series import bars
+from domain.market.intervals import check_interval
+from domain.shared.errors import FieldError, InvalidInput, NotFound
+
+MAX_POINTS = 5_000
+# Recursive indicators (EMA, RSI, ATR, MACD) remember every bar they saw: computing the points asked
+# for from this many bars before them makes the result independent of where the loaded window starts
+# (the influence of older bars has decayed below 1e-9 for periods up to a tenth of it).
+HISTORY_BARS = 1_000
+
+
+class NoCandles(NotFound):
+    title = "No candles"
+
+
+class IndicatorQuery(msgspec.Struct, frozen=True, kw_only=True):
+    symbol: str
+    interval: str
+    exchange: str
+    name: str
+    parameters: dict[str, str] = {}
+    limit: int = 500
+
+
+class IndicatorResult(msgspec.Struct, frozen=True, kw_only=True):
+    symbol: str
+    interval: str
+    exchange: str
+    indicator: str
+    parameters: dict[str, float | int]
+    outputs: list[str]
+    filled: int
+    points: list[dict[str, str | float | None]]
+
+
+async def indicator_series(query: IndicatorQuery, catalog: Catalog, candles: CandleStore) -> IndicatorResult:
+    interval = check_interval(query.interval)
+    if not 1 <= query.limit <= MAX_POINTS:
+        raise InvalidInput([FieldError("limit", f"must be between 1 and {MAX_POINTS}")])
+    info = describe(query.name)
+    values = parameters(info, query.parameters)
+    (instrument,) = await catalog.require([query.symbol])
+    needed = query.limit + max(lookback(info, values), 0) + HISTORY_BARS
+    stored = await candles.latest(query.exchange, instrument.symbol, interval, needed)
+    if not stored:
+        raise NoCandles(f"No {interval} candles of {instrument.symbol} from {query.exchange} yet.")
+    series = bars(stored, interval)
+    outputs = compute(info, series, values)
+    first = max(len(series) - query.limit, 0)
+    names = ["value"] if len(outputs) == 1 else list(outputs)
+    columns = list(outputs.values())
+    points: list[dict[str, str | float | None]] = []
+    for index in range(first, len(series)):
+        point: dict[str, str | float | None] = {"time": to_rfc3339(int(series.times[index]))}
+        for name, column in zip(names, columns, strict=True):
+            value = float(column[index])
+            point[name] = None if math.isnan(value) else value
+        points.append(point)
+    return IndicatorResult(
+        symbol=instrument.symbol,
+        interval=interval,
+        exchange=query.exchange,
+        indicator=info.name,
+        parameters=values,
+        outputs=names,
+        filled=series.filled,
+        points=points,
+    )
+
+
+def check_ranges(*checks: tuple[str, float, float, float]) -> None:
+    """(field, value, low, high) each: 422 naming every value outside its range."""
+    problems = [
+        FieldError(field, f"must be between {low:g} and {high:g}")
+        for field, value, low, high in checks
+        if not low <= value <= high
+    ]
+    if problems:
+        raise InvalidInput(problems)
