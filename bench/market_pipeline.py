@@ -42,7 +42,7 @@ from application.market.messages import CANDLES_TOPIC, INPUT_TOPICS, TRADES_TOPI
 from bench._common import figure, note, peak_rss_mib, reset_peak_rss, say
 from domain.market.instruments import Instrument, SymbolMap
 from domain.market.values import MarketEvent, Trade
-from entrypoints.workers.candles import run_candles
+from entrypoints.workers.consumer import run_consumer
 
 TARGET = 0.5
 TRADES = 100_000
@@ -143,7 +143,7 @@ async def run_ours(frames: Sequence[bytes], trades: int, env: dict[str, str]) ->
             done.set()
 
     ingestor = Ingestor(FramesFeed(frames), publisher, buffer_size=trades * 2)
-    consumer = asyncio.create_task(run_candles(worker, source, stop=stop, tick_seconds=0.05, after_batch=check_done))
+    consumer = asyncio.create_task(run_consumer(worker, source, stop=stop, tick_seconds=0.05, after_batch=check_done))
     await _joined(source)
     started = time.perf_counter()
     producer = asyncio.create_task(ingestor.run(INSTRUMENTS, stop))

@@ -17,10 +17,12 @@ from adapters.memory.live_fanout import MemoryLiveFanout
 from adapters.memory.prices import MemoryPriceStore
 from adapters.memory.rate_limiter import MemoryRateLimiter
 from adapters.memory.record_source import BusRecordSource
+from adapters.memory.result_cache import MemoryResultCache
 from adapters.memory.session_revocations import MemorySessionRevocations
 from adapters.redis.live_fanout import RedisLiveFanout
 from adapters.redis.prices import RedisPriceStore
 from adapters.redis.rate_limiter import RedisRateLimiter
+from adapters.redis.result_cache import RedisResultCache
 from adapters.redis.session_revocations import RedisSessionRevocations
 from adapters.security.field_cipher import FieldCipher
 from adapters.security.fingerprints import HmacEmailFingerprints
@@ -33,9 +35,11 @@ from adapters.sqlalchemy.positions import SqlPositionStore
 from adapters.sqlalchemy.users_view import SqlUserReadModel, UsersProjection
 from adapters.sqlite.users_view_reader import SqliteUserReadModel
 from adapters.system.clock import SystemClock, epoch_ms
+from application.analytics.caching import CachedResults
+from application.analytics.invalidation import CacheInvalidator
 from application.market.candle_worker import CandleWorker
 from application.market.catalog import Catalog
-from application.market.messages import INPUT_TOPICS
+from application.market.messages import CANDLES_TOPIC, INPUT_TOPICS
 from application.market.services import MarketServices
 from application.messagebus import CommandBus, QueryBus
 from application.projections import Projections
@@ -220,6 +224,33 @@ class Container(containers.DeclarativeContainer):
         settings.provided.live_queue_size,
         metrics.provided.live_dropped.inc,
         settings.provided.live_heartbeat_seconds,
+    )
+    result_cache = providers.Selector(
+        mode,
+        embedded=providers.Singleton(MemoryResultCache),
+        full=providers.Singleton(
+            RedisResultCache, redis, providers.Callable(lambda s: f"{s.redis_prefix}analytics:", settings)
+        ),
+    )
+    cached_results = providers.Singleton(
+        CachedResults,
+        result_cache,
+        providers.Callable(
+            lambda metrics: lambda kind, hit: metrics.analytics_cache.labels(kind, "hit" if hit else "miss").inc(),
+            metrics,
+        ),
+    )
+    cache_invalidator = providers.Singleton(CacheInvalidator, result_cache)
+    invalidation_source = providers.Selector(
+        mode,
+        embedded=providers.Singleton(BusRecordSource, in_process_bus, providers.Object((CANDLES_TOPIC,))),
+        full=providers.Singleton(
+            KafkaRecordSource,
+            settings.provided.kafka_bootstrap,
+            providers.Callable(lambda s: f"{s.kafka_topic_prefix}cap-analytics", settings),
+            topic_prefix=settings.provided.kafka_topic_prefix,
+            start_at="latest",
+        ),
     )
     market_services = providers.Singleton(
         MarketServices,

@@ -122,6 +122,7 @@ class Metrics:
     candle_consumer_lag: Gauge
     live_clients: Gauge
     live_dropped: Counter
+    analytics_cache: Counter
 
 
 def create_metrics() -> Metrics:
@@ -190,6 +191,9 @@ def create_metrics() -> Metrics:
             "cap_candle_consumer_lag", "Market records not yet read by the candle worker", registry=registry
         ),
         live_clients=Gauge("cap_live_clients", "WebSocket clients connected to /ws/prices", registry=registry),
+        analytics_cache=Counter(
+            "cap_analytics_cache", "Analytics cache lookups by kind and outcome", ["kind", "outcome"], registry=registry
+        ),
         live_dropped=Counter(
             "cap_live_dropped_messages", "Live messages dropped for clients that read too slowly", registry=registry
         ),

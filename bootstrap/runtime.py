@@ -20,13 +20,13 @@ from application.market.resume import resume_points
 from application.users.integration import USERS_TOPIC
 from bootstrap.container import Container
 from domain.market.instruments import Instrument
-from entrypoints.workers.candles import run_candles
+from entrypoints.workers.consumer import run_consumer
 from entrypoints.workers.follower import follow
 from entrypoints.workers.ingest import run_ingest
 
 log = structlog.get_logger(__name__)
 
-WORKERS = ("projections", "relay", "ingest", "candles")
+WORKERS = ("projections", "relay", "ingest", "candles", "analytics")
 STOP_GRACE_SECONDS = 10.0
 TOPICS = (*INPUT_TOPICS, CANDLES_TOPIC, USERS_TOPIC)
 
@@ -138,6 +138,10 @@ class Runtime:
             await self._ingest()
         elif name == "candles":
             await self._candles()
+        elif name == "analytics":
+            await run_consumer(
+                self.container.cache_invalidator(), self.container.invalidation_source(), stop=self._stop
+            )
         else:
             raise ValueError(f"unknown worker {name!r}; known: {', '.join(WORKERS)}")
 
@@ -181,7 +185,7 @@ class Runtime:
         # Embedded: trades trickle in from the simulated exchange, and one SQLite transaction a fifth of a
         # second serves them as well as one per trade at a fraction of the cost to the API beside it.
         linger = 0.2 if container.mode() == "embedded" else 0.0
-        await run_candles(worker, source, stop=self._stop, linger_seconds=linger, after_batch=report)
+        await run_consumer(worker, source, stop=self._stop, linger_seconds=linger, after_batch=report)
 
 
 async def _every(seconds: float, report: Callable[[], None], stop: asyncio.Event) -> None:

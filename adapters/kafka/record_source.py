@@ -8,6 +8,7 @@ stored positions are loaded again and the assigned partitions are sought to them
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Literal
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
@@ -47,7 +48,16 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):
 
 
 class KafkaRecordSource:
-    def __init__(self, bootstrap_servers: str, group_id: str, client_id: str = "cap", topic_prefix: str = "") -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        group_id: str,
+        client_id: str = "cap",
+        topic_prefix: str = "",
+        start_at: Literal["earliest", "latest"] = "earliest",
+    ) -> None:
+        """`start_at`: where a partition without a stored position is read from."""
+        self._start_at = start_at
         self._bootstrap_servers = bootstrap_servers
         self._prefix = topic_prefix
         self._group_id = group_id
@@ -93,7 +103,9 @@ class KafkaRecordSource:
                 unstored.append(partition)
             else:
                 consumer.seek(partition, position)
-        if unstored:
+        if unstored and self._start_at == "latest":
+            await consumer.seek_to_end(*unstored)
+        elif unstored:
             await consumer.seek_to_beginning(*unstored)
 
     async def poll(self, max_records: int, timeout_seconds: float) -> list[InboundRecord]:

@@ -62,6 +62,7 @@ def create_app(container: Container) -> RequestContext:
         readiness_checks=readiness_checks(container),
         mode=settings.mode,
         market=container.market_services(),
+        analytics=container.cached_results(),
     )
     app = Litestar(
         route_handlers=[

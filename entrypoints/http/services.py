@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+from application.analytics.caching import CachedResults
 from application.market.services import MarketServices
 from application.messagebus import CommandBus, QueryBus
 from application.projections import Projections
@@ -26,3 +27,4 @@ class Api:
     readiness_checks: Mapping[str, Callable[[], Awaitable[object]]]
     mode: str
     market: MarketServices
+    analytics: CachedResults

@@ -39,7 +39,7 @@ from domain.market.candles import CandleBook, roll_up
 from domain.market.instruments import Instrument
 from domain.market.intervals import HIGHER_INTERVALS, INTERVALS
 from domain.market.values import Candle, MarketEvent, Trade
-from entrypoints.workers.candles import run_candles
+from entrypoints.workers.consumer import run_consumer
 
 pytestmark = pytest.mark.e2e
 
@@ -185,7 +185,7 @@ async def running_pipeline(bootstrap: str, dsn: str, redis_url: str, feed: Scrip
         instruments = [Instrument.parse(symbol) for symbol in START_PRICES]
         tasks += [
             asyncio.create_task(pipeline.ingestor.run(instruments, stop)),
-            asyncio.create_task(run_candles(worker, source, stop=stop)),
+            asyncio.create_task(run_consumer(worker, source, stop=stop)),
         ]
         yield pipeline
     finally:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
+from litestar.enums import MediaType
 from litestar.params import FromPath, FromQuery
 
-from application.analytics.indicators import IndicatorQuery, IndicatorResult, check_ranges, indicator_series
+from application.analytics.indicators import IndicatorQuery, check_ranges, indicator_series
 from domain.analytics.indicators import IndicatorInfo, catalog, describe
+from domain.market.instruments import Instrument
 from entrypoints.http.services import Api
 
 MAX_PERIOD = 1_000
@@ -28,19 +30,23 @@ class AnalyticsController(Controller):
 
     async def _series(
         self, api: Api, symbol: str, interval: str, exchange: str | None, limit: int, name: str, params: dict[str, str]
-    ) -> IndicatorResult:
-        return await indicator_series(
-            IndicatorQuery(
-                symbol=symbol,
-                interval=interval,
-                exchange=exchange or api.market.default_exchange,
-                name=name,
-                parameters=params,
-                limit=limit,
-            ),
-            api.market.catalog,
-            api.market.candles,
+    ) -> Response[bytes]:
+        query = IndicatorQuery(
+            symbol=Instrument.parse(symbol).symbol,
+            interval=interval,
+            exchange=exchange or api.market.default_exchange,
+            name=name.upper(),
+            parameters=params,
+            limit=limit,
         )
+        key = f"{query.name}|{sorted(query.parameters.items())}|{query.limit}"
+        body = await api.analytics.get_or_compute(
+            "indicator",
+            [(query.exchange, query.symbol, query.interval)],
+            key,
+            lambda: indicator_series(query, api.market.catalog, api.market.candles),
+        )
+        return Response(body, media_type=MediaType.JSON)
 
     @get("/moving-average/{symbol:str}", summary="Simple, exponential or weighted moving average of closes")
     async def moving_average(
@@ -52,7 +58,7 @@ class AnalyticsController(Controller):
         interval: FromQuery[str] = "1m",
         limit: FromQuery[int] = 500,
         exchange: FromQuery[str | None] = None,
-    ) -> IndicatorResult:
+    ) -> Response[bytes]:
         check_ranges(("period", period, 2, MAX_PERIOD))
         return await self._series(api, symbol, interval, exchange, limit, type.upper(), {"timeperiod": str(period)})
 
@@ -65,7 +71,7 @@ class AnalyticsController(Controller):
         interval: FromQuery[str] = "1m",
         limit: FromQuery[int] = 500,
         exchange: FromQuery[str | None] = None,
-    ) -> IndicatorResult:
+    ) -> Response[bytes]:
         check_ranges(("period", period, 2, MAX_PERIOD))
         return await self._series(api, symbol, interval, exchange, limit, "RSI", {"timeperiod": str(period)})
 
@@ -80,7 +86,7 @@ class AnalyticsController(Controller):
         interval: FromQuery[str] = "1m",
         limit: FromQuery[int] = 500,
         exchange: FromQuery[str | None] = None,
-    ) -> IndicatorResult:
+    ) -> Response[bytes]:
         check_ranges(("fast", fast, 2, MAX_PERIOD), ("slow", slow, 2, MAX_PERIOD), ("signal", signal, 1, MAX_PERIOD))
         params = {"fastperiod": str(fast), "slowperiod": str(slow), "signalperiod": str(signal)}
         return await self._series(api, symbol, interval, exchange, limit, "MACD", params)
@@ -95,7 +101,7 @@ class AnalyticsController(Controller):
         interval: FromQuery[str] = "1m",
         limit: FromQuery[int] = 500,
         exchange: FromQuery[str | None] = None,
-    ) -> IndicatorResult:
+    ) -> Response[bytes]:
         check_ranges(("period", period, 2, MAX_PERIOD), ("stddev", stddev, 0.1, 10))
         params = {"timeperiod": str(period), "nbdevup": str(stddev), "nbdevdn": str(stddev)}
         return await self._series(api, symbol, interval, exchange, limit, "BBANDS", params)
@@ -109,7 +115,7 @@ class AnalyticsController(Controller):
         interval: FromQuery[str] = "1m",
         limit: FromQuery[int] = 500,
         exchange: FromQuery[str | None] = None,
-    ) -> IndicatorResult:
+    ) -> Response[bytes]:
         check_ranges(("period", period, 1, MAX_PERIOD))
         return await self._series(api, symbol, interval, exchange, limit, "ATR", {"timeperiod": str(period)})
 
@@ -121,7 +127,7 @@ class AnalyticsController(Controller):
         interval: FromQuery[str] = "1m",
         limit: FromQuery[int] = 500,
         exchange: FromQuery[str | None] = None,
-    ) -> IndicatorResult:
+    ) -> Response[bytes]:
         return await self._series(api, symbol, interval, exchange, limit, "VWAP", {})
 
     @get("/indicators", summary="Every TA-Lib function with its inputs, parameters and outputs")
@@ -138,7 +144,7 @@ class AnalyticsController(Controller):
         interval: FromQuery[str] = "1m",
         limit: FromQuery[int] = 500,
         exchange: FromQuery[str | None] = None,
-    ) -> IndicatorResult:
+    ) -> Response[bytes]:
         describe(name)
         params = {key: value for key, value in request.query_params.items() if key not in _RESERVED}
         return await self._series(api, symbol, interval, exchange, limit, name, params)

@@ -1,6 +1,7 @@
-"""Runs the candle worker over a record source until stopped, retrying a failed batch until it lands.
+"""Runs a stream consumer (the candle worker, the cache invalidator) over a record source until stopped,
+retrying a failed batch until it lands.
 
-A batch that fails to save (the database away, say) is applied again from a clean book: the store
+A batch that fails to save (the database away, say) is applied again from a clean state: the store
 did not change, so restoring from it and replaying the same records gives the same result.
 """
 
@@ -8,18 +9,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 import structlog
 
-from application.market.candle_worker import CandleWorker
 from application.ports.records import InboundRecord, RecordSource
+
+
+class StreamConsumer(Protocol):
+    """What `run_consumer` drives: the topics it reads, its stored positions, and a batch handler."""
+
+    @property
+    def topics(self) -> Sequence[str]: ...
+
+    async def load_positions(self) -> dict[str, int]: ...
+
+    def forget(self) -> None: ...
+
+    async def handle(self, records: Sequence[InboundRecord]) -> None: ...
+
 
 log = structlog.get_logger(__name__)
 
 
-async def run_candles(
-    worker: CandleWorker,
+async def run_consumer(
+    worker: StreamConsumer,
     source: RecordSource,
     *,
     stop: asyncio.Event,
@@ -64,7 +79,7 @@ async def _poll_unless_stopped(
     return poll.result()
 
 
-async def _start(worker: CandleWorker, source: RecordSource, stop: asyncio.Event) -> None:
+async def _start(worker: StreamConsumer, source: RecordSource, stop: asyncio.Event) -> None:
     delay = 0.2
     while not stop.is_set():
         try:
@@ -76,7 +91,7 @@ async def _start(worker: CandleWorker, source: RecordSource, stop: asyncio.Event
             delay = min(delay * 2, 10.0)
 
 
-async def _handle_until_done(worker: CandleWorker, records: list[InboundRecord], stop: asyncio.Event) -> None:
+async def _handle_until_done(worker: StreamConsumer, records: list[InboundRecord], stop: asyncio.Event) -> None:
     delay = 0.2
     while True:
         try:
