@@ -11,7 +11,15 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import eventstore, http_users_me, market_latency, market_pipeline, profile_users_me, ws_fanout
+from bench import (
+    analytics_indicators,
+    eventstore,
+    http_users_me,
+    market_latency,
+    market_pipeline,
+    profile_users_me,
+    ws_fanout,
+)
 from bench._common import LIMITS, RESULTS, note, python_info, say, verdict
 
 
@@ -25,6 +33,7 @@ def main() -> int:
         ("market.pipeline", market_pipeline.main),
         ("market.latency", market_latency.main),
         ("ws.fanout", ws_fanout.main),
+        ("analytics.indicators", analytics_indicators.main),
     ]
     for name, run in benchmarks:
         say()

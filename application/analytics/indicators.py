@@ -9,7 +9,7 @@ import msgspec
 from application.market.catalog import Catalog
 from application.market.times import to_rfc3339
 from application.ports.market import CandleStore
-from domain.analytics.indicators import compute, describe, lookback, parameters
+from domain.analytics.indicators import computable, compute, describe, lookback, parameters
 from domain.analytics.series import bars
 from domain.market.intervals import check_interval
 from domain.shared.errors import FieldError, InvalidInput, NotFound
@@ -49,7 +49,7 @@ async def indicator_series(query: IndicatorQuery, catalog: Catalog, candles: Can
     interval = check_interval(query.interval)
     if not 1 <= query.limit <= MAX_POINTS:
         raise InvalidInput([FieldError("limit", f"must be between 1 and {MAX_POINTS}")])
-    info = describe(query.name)
+    info = computable(describe(query.name))
     values = parameters(info, query.parameters)
     (instrument,) = await catalog.require([query.symbol])
     needed = query.limit + max(lookback(info, values), 0) + HISTORY_BARS

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Literal
 
 import msgspec
@@ -119,16 +119,34 @@ def parameters(info: IndicatorInfo, given: Mapping[str, str]) -> dict[str, float
 
 def lookback(info: IndicatorInfo, values: Mapping[str, float | int]) -> int:
     """Bars consumed before the first output (TA-Lib's own figure; -1 for parameters out of range)."""
-    function = _abstract.Function(info.name)
+    return _lookback(info.name, tuple(sorted(values.items())))
+
+
+@lru_cache(maxsize=4_096)
+def _lookback(name: str, values: tuple[tuple[str, float | int], ...]) -> int:
+    # Building TA-Lib's abstract Function costs more than a moving average over a thousand bars.
+    function = _abstract.Function(name)
     function.parameters = dict(values)
     result: int = function.lookback
     return result
 
 
+_COLUMNS = frozenset({"open", "high", "low", "close", "volume"})
+
+
+def computable(info: IndicatorInfo) -> IndicatorInfo:
+    """The function, if candles give all its inputs (MAVP also wants a series of periods); 422 otherwise."""
+    missing = [name for name in info.inputs if name not in _COLUMNS]
+    if missing:
+        raise InvalidInput([FieldError("name", f"{info.name} needs inputs candles do not have: {', '.join(missing)}")])
+    return info
+
+
 def compute(info: IndicatorInfo, bars: Bars, values: Mapping[str, float | int]) -> dict[str, Floats]:
     """Each output of the function over the bars, NaN during the warm-up, same length as the bars."""
-    inputs = {name: bars.column(name) for name in ("open", "high", "low", "close", "volume")}
-    outputs: Any = _abstract.Function(info.name)(inputs, **values)
+    # The function itself, not the abstract API: the inputs are the bars' columns in TA-Lib's order.
+    function = getattr(talib, info.name)
+    outputs: Any = function(*(bars.column(name) for name in info.inputs), **values)
     if isinstance(outputs, np.ndarray):
         outputs = [outputs]
     return {name: np.asarray(output, dtype=np.float64) for name, output in zip(info.outputs, outputs, strict=True)}

@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 import talib
 
-from domain.analytics.indicators import UnknownIndicator, catalog, compute, describe, lookback, parameters
+from domain.analytics.indicators import (
+    UnknownIndicator,
+    catalog,
+    computable,
+    compute,
+    describe,
+    lookback,
+    parameters,
+)
 from domain.analytics.series import bars
 from domain.market.values import Candle
 from domain.shared.errors import InvalidInput
@@ -150,6 +158,18 @@ def test_parameters_out_of_range_or_of_the_wrong_type_are_invalid_input(name, gi
     with pytest.raises(InvalidInput) as raised:
         parameters(describe(name), given)
     assert field in [error.field for error in raised.value.errors]
+
+
+def test_every_function_but_those_needing_inputs_candles_lack_computes_over_bars():
+    b = bars(random_walk(300), "1m")
+    for name, info in catalog().items():
+        if name == "MAVP":
+            with pytest.raises(InvalidInput):
+                computable(info)
+            continue
+        outputs = compute(computable(info), b, parameters(info, {}))
+        assert set(outputs) == set(info.outputs), name
+        assert all(len(values) == 300 for values in outputs.values()), name
 
 
 def test_parameters_not_given_take_ta_libs_defaults():
