@@ -147,14 +147,3 @@ class SqlCandleStore:
             rows = (await conn.execute(query)).fetchall()
         value = rows[0][0] if rows else None
         return None if value is None else int(value)
-
-    async def latest(self, exchange: str, symbol: str, interval: str, count: int) -> list[Candle]:
-        query = (
-            sa.select(candles)
-            .where(candles.c.exchange == exchange, candles.c.symbol == symbol, candles.c.interval == interval)
-            .order_by(candles.c.open_time.desc())
-            .limit(count)
-        )
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).fetchall()
-        return [_candle(row) for row in reversed(rows)]

@@ -11,7 +11,7 @@ from application.market.times import to_rfc3339
 from application.ports.market import CandleStore
 from domain.analytics.indicators import computable, compute, describe, lookback, parameters
 from domain.analytics.series import bars
-from domain.market.intervals import check_interval
+from domain.market.intervals import INTERVAL_MS, check_interval
 from domain.shared.errors import FieldError, InvalidInput, NotFound
 
 MAX_POINTS = 5_000
@@ -53,9 +53,13 @@ async def indicator_series(query: IndicatorQuery, catalog: Catalog, candles: Can
     values = parameters(info, query.parameters)
     (instrument,) = await catalog.require([query.symbol])
     needed = query.limit + max(lookback(info, values), 0) + HISTORY_BARS
-    stored = await candles.latest(query.exchange, instrument.symbol, interval, needed)
-    if not stored:
+    last = await candles.last_open_time(query.exchange, instrument.symbol, interval)
+    if last is None:
         raise NoCandles(f"No {interval} candles of {instrument.symbol} from {query.exchange} yet.")
+    # The last `needed` buckets, not candles: gaps inside them are filled, and a long silence before
+    # them (a feed switched off for a month) is not turned into a month of flat bars.
+    step = INTERVAL_MS[interval]
+    stored = await candles.between(query.exchange, instrument.symbol, interval, last - (needed - 1) * step, last + step)
     series = bars(stored, interval)
     outputs = compute(info, series, values)
     first = max(len(series) - query.limit, 0)

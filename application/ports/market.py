@@ -79,10 +79,6 @@ class CandleStore(Protocol):
 
     async def last_open_time(self, exchange: str, symbol: str, interval: str) -> int | None: ...
 
-    async def latest(self, exchange: str, symbol: str, interval: str, count: int) -> list[Candle]:
-        """The newest `count` candles, oldest first."""
-        ...
-
 
 class PriceStore(Protocol):
     """Latest price per symbol; a price older than the stored one never replaces it."""

@@ -303,16 +303,6 @@ class TestReading:
         assert await store.last_open_time("binance", "NKN-USDT", "1m") == at(9)
         assert await store.last_open_time("binance", "NKN-USDT", "5m") == at(30)
 
-    async def test_latest_returns_the_newest_candles_of_the_series_oldest_first(self, store: CandleStore) -> None:
-        await store.save([candle(minute) for minute in (5, 1, 9, 3, 7)], "candles", {})
-        await store.save([candle(11, interval="5m"), candle(12, symbol="BLZ-ETH")], "candles", {})
-
-        assert [c.open_time for c in await store.latest("binance", "NKN-USDT", "1m", 3)] == [at(5), at(7), at(9)]
-        assert [c.open_time for c in await store.latest("binance", "NKN-USDT", "1m", 50)] == [
-            at(m) for m in (1, 3, 5, 7, 9)
-        ]
-        assert await store.latest("coinbase", "NKN-USDT", "1m", 3) == []
-
     async def test_a_series_without_candles_has_no_last_open_time(self, store: CandleStore) -> None:
         await store.save([candle(3)], "candles", {})
 

@@ -57,6 +57,14 @@ async def test_points_in_the_warm_up_are_null(store):
     assert [p["value"] is None for p in result.points] == [True] * 14 + [False] * 6
 
 
+async def test_a_long_silence_before_the_window_is_not_filled_with_flat_bars(store):
+    later = [msgspec.structs.replace(c, open_time=c.open_time + 30 * 86_400_000) for c in store.series("1m")[-20:]]
+    await store.save(later, "test", {})
+    result = await indicator_series(query(limit=10), Catalog(NoListings()), store)
+    assert result.filled == 0
+    assert len(result.points) == 10
+
+
 async def test_several_outputs_are_named_in_each_point(store):
     result = await indicator_series(query(name="MACD", parameters={}, limit=5), Catalog(NoListings()), store)
     assert result.outputs == ["macd", "macdsignal", "macdhist"]

@@ -48,9 +48,6 @@ class FakeCandleStore:
         times = [c.open_time for c in self.rows.values() if c.key[:3] == (exchange, symbol, interval)]
         return max(times) if times else None
 
-    async def latest(self, exchange: str, symbol: str, interval: str, count: int) -> list[Candle]:
-        return self.series(interval, symbol, exchange)[-count:]
-
     def series(self, interval: str, symbol: str = "BTC-USDT", exchange: str = "test") -> list[Candle]:
         return sorted(
             (c for c in self.rows.values() if c.key[:3] == (exchange, symbol, interval)), key=lambda c: c.open_time

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import statistics
 import subprocess
@@ -12,9 +13,11 @@ from contextlib import aclosing
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from adapters.simulated.feed import SimulatedExchange
 from domain.market.instruments import Instrument, reference_instruments
-from domain.market.values import MarketEvent, Ticker, Trade
+from domain.market.values import Candle, MarketEvent, Ticker, Trade
 
 START_MS = 1_750_000_000_000
 REFERENCE = list(reference_instruments())
@@ -342,3 +345,138 @@ class TestMemory:
             tracemalloc.stop()
 
         assert late - early < 64 * 1024
+
+
+MINUTE_MS, DAY_MS = 60_000, 86_400_000
+TICKS = {"BTC-USDT": Decimal("0.01"), "DOGE-USDT": Decimal("0.00001"), "XRP-USDT": Decimal("0.0001")}
+LOTS = {"BTC-USDT": Decimal("0.00001"), "DOGE-USDT": Decimal("1"), "XRP-USDT": Decimal("0.1")}
+DAILY_VOLATILITY = {"BTC-USDT": 0.025, "DOGE-USDT": 0.055}
+
+
+def history(
+    instruments: Sequence[Instrument], *, days: int = 1, end_ms: int = START_MS, seed: int = 7
+) -> dict[str, list[Candle]]:
+    return exchange(FakeClock(), seed=seed).history(instruments, end_ms, days)
+
+
+def closes(candles: Sequence[Candle]) -> list[float]:
+    return [float(c.close) for c in candles]
+
+
+class TestHistory:
+    def test_the_same_seed_and_end_give_the_same_candles_whenever_it_is_called(self) -> None:
+        now = SimulatedExchange(seed=7, now_ms=lambda: START_MS).history([BTC, DOGE], START_MS, 1)
+        later = SimulatedExchange(seed=7, now_ms=lambda: START_MS + DAY_MS).history([BTC, DOGE], START_MS, 1)
+
+        assert now == later
+        assert closes(history([BTC], seed=8)["BTC-USDT"]) != closes(now["BTC-USDT"])
+
+    def test_each_symbol_has_its_own_path(self) -> None:
+        candles = history([BTC, Instrument("BTC", "USDC")])
+
+        assert closes(candles["BTC-USDT"]) != closes(candles["BTC-USDC"])
+
+    def test_more_days_only_add_older_candles(self) -> None:
+        one_day = history([BTC, DOGE], days=1)
+        two_days = history([BTC, DOGE], days=2)
+
+        for symbol in ("BTC-USDT", "DOGE-USDT"):
+            assert two_days[symbol][-1440:] == one_day[symbol]
+
+    def test_covers_exactly_the_whole_minutes_of_the_days_before_the_end(self) -> None:
+        end = START_MS - START_MS % MINUTE_MS
+
+        candles = history([BTC, DOGE], days=2, end_ms=end)
+
+        expected = [end - 2 * DAY_MS + n * MINUTE_MS for n in range(2 * 1440)]
+        assert set(candles) == {"BTC-USDT", "DOGE-USDT"}
+        for series in candles.values():
+            assert [c.open_time for c in series] == expected
+
+    def test_leaves_the_minute_in_progress_to_the_live_stream(self) -> None:
+        minute = START_MS - START_MS % MINUTE_MS
+
+        candles = history([BTC], end_ms=minute + 59_999)["BTC-USDT"]
+
+        assert candles[-1].open_time == minute - MINUTE_MS
+        assert candles[0].open_time == minute - DAY_MS
+        assert len(candles) == 1440
+
+    def test_ten_symbols_over_a_week_are_sealed_consistent_and_quantised(self) -> None:
+        candles = history(REFERENCE, days=7)
+
+        assert set(candles) == set(START_PRICES)
+        for symbol, series in candles.items():
+            assert len(series) == 7 * 1440
+            for c in series:
+                assert c.low <= c.open <= c.high, (symbol, c)
+                assert c.low <= c.close <= c.high, (symbol, c)
+                assert min(c.low, c.volume, c.trades) > 0, (symbol, c)
+                assert (c.exchange, c.symbol, c.interval, c.final, c.sealed) == ("simulated", symbol, "1m", True, True)
+        for symbol, tick in TICKS.items():
+            for c in candles[symbol]:
+                assert all(p == p.quantize(tick) for p in (c.open, c.high, c.low, c.close)), (symbol, c)
+                assert c.volume == c.volume.quantize(LOTS[symbol]), (symbol, c)
+        doge = candles["DOGE-USDT"]
+        assert any(c.close != c.close.quantize(Decimal("0.0001")) for c in doge)
+        assert any(c.high > c.low for c in doge)
+
+    async def test_ends_where_the_live_stream_starts(self) -> None:
+        instruments = [*REFERENCE, Instrument("ETH", "BTC"), Instrument("BTC", "EUR"), Instrument("PEPE", "USDT")]
+
+        candles = history(instruments, days=1)
+        events = await run(exchange(FakeClock()), instruments, seconds=1)
+
+        for instrument in instruments:
+            last_close = candles[instrument.symbol][-1].close
+            first_live = tickers_of(events, instrument.symbol)[0].price
+            # Closer than a quiet minute moves (BTC moves about 0.07% a minute).
+            assert abs(last_close - first_live) <= first_live * Decimal("0.0003"), instrument.symbol
+
+    async def test_trades_a_minute_at_about_the_live_rate(self) -> None:
+        candles = history(REFERENCE, days=1)
+        live = trades_of(await run(exchange(FakeClock(), rate=20), REFERENCE, seconds=300))
+
+        for symbol in ("BTC-USDT", "DOT-USDT"):
+            history_rate = statistics.mean(c.trades for c in candles[symbol])
+            live_rate = len(trades_of(live, symbol)) / 5
+            assert 0.8 < history_rate / live_rate < 1.25, symbol
+            live_notional = statistics.mean(float(t.price * t.quantity) for t in trades_of(live, symbol))
+            history_notional = statistics.mean(float(c.close * c.volume) / c.trades for c in candles[symbol])
+            assert 0.7 < history_notional / live_notional < 1.4, symbol
+
+    def test_trades_more_in_the_afternoon_utc_than_at_night(self) -> None:
+        candles = history([BTC], days=7)["BTC-USDT"]
+
+        def mean_trades(hour: int) -> float:
+            return statistics.mean(c.trades for c in candles if c.open_time % DAY_MS // 3_600_000 == hour)
+
+        assert mean_trades(15) > 1.5 * mean_trades(3)
+
+    def test_trades_more_in_minutes_that_move_more(self) -> None:
+        candles = history([BTC], days=2)["BTC-USDT"]
+
+        by_move = sorted(
+            itertools.pairwise(candles), key=lambda pair: abs(math.log(float(pair[1].close / pair[0].close)))
+        )
+        tenth = len(by_move) // 10
+        quiet = statistics.mean(later.trades for _, later in by_move[:tenth])
+        busy = statistics.mean(later.trades for _, later in by_move[-tenth:])
+        assert busy > 1.5 * quiet
+
+    def test_moves_with_each_coins_daily_volatility_and_stays_near_its_start(self) -> None:
+        candles = history([BTC, DOGE], days=14)
+
+        for symbol, volatility in DAILY_VOLATILITY.items():
+            hourly = closes(candles[symbol])[::60]
+            returns = [math.log(later / earlier) for earlier, later in itertools.pairwise(hourly)]
+            daily = statistics.pstdev(returns) * math.sqrt(24)
+            assert 0.75 * volatility < daily < 1.3 * volatility, symbol
+            start = START_PRICES[symbol]
+            assert 0.7 * start < min(hourly), symbol
+            assert max(hourly) < 1.4 * start, symbol
+
+    def test_no_days_give_no_candles_and_negative_days_are_refused(self) -> None:
+        assert history([BTC], days=0) == {"BTC-USDT": []}
+        with pytest.raises(ValueError, match="days"):
+            history([BTC], days=-1)
