@@ -147,3 +147,22 @@ class SqlCandleStore:
             rows = (await conn.execute(query)).fetchall()
         value = rows[0][0] if rows else None
         return None if value is None else int(value)
+
+    async def ohlcv(
+        self, exchange: str, symbol: str, interval: str, start: int, end: int
+    ) -> list[tuple[int, float, float, float, float, float]]:
+        as_float = [sa.cast(candles.c[name], sa.Float) for name in ("open", "high", "low", "close", "volume")]
+        query = (
+            sa.select(candles.c.open_time, *as_float)
+            .where(
+                candles.c.exchange == exchange,
+                candles.c.symbol == symbol,
+                candles.c.interval == interval,
+                candles.c.open_time >= start,
+                candles.c.open_time < end,
+            )
+            .order_by(candles.c.open_time)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).fetchall()
+        return [(row[0], row[1], row[2], row[3], row[4], row[5]) for row in rows]

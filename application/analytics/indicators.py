@@ -7,10 +7,9 @@ import math
 import msgspec
 
 from application.market.catalog import Catalog
-from application.market.times import to_rfc3339
 from application.ports.market import CandleStore
 from domain.analytics.indicators import computable, compute, describe, lookback, parameters
-from domain.analytics.series import bars
+from domain.analytics.series import bars_from_rows, rfc3339_times
 from domain.market.intervals import INTERVAL_MS, check_interval
 from domain.shared.errors import FieldError, InvalidInput, NotFound
 
@@ -59,18 +58,19 @@ async def indicator_series(query: IndicatorQuery, catalog: Catalog, candles: Can
     # The last `needed` buckets, not candles: gaps inside them are filled, and a long silence before
     # them (a feed switched off for a month) is not turned into a month of flat bars.
     step = INTERVAL_MS[interval]
-    stored = await candles.between(query.exchange, instrument.symbol, interval, last - (needed - 1) * step, last + step)
-    series = bars(stored, interval)
+    rows = await candles.ohlcv(query.exchange, instrument.symbol, interval, last - (needed - 1) * step, last + step)
+    series = bars_from_rows(rows, interval)
     outputs = compute(info, series, values)
     first = max(len(series) - query.limit, 0)
     names = ["value"] if len(outputs) == 1 else list(outputs)
     columns = list(outputs.values())
+    times = rfc3339_times(series.times[first:])
+    wanted = [[None if math.isnan(v) else v for v in column[first:].tolist()] for column in columns]
     points: list[dict[str, str | float | None]] = []
-    for index in range(first, len(series)):
-        point: dict[str, str | float | None] = {"time": to_rfc3339(int(series.times[index]))}
-        for name, column in zip(names, columns, strict=True):
-            value = float(column[index])
-            point[name] = None if math.isnan(value) else value
+    for index, time in enumerate(times):
+        point: dict[str, str | float | None] = {"time": time}
+        for name, output in zip(names, wanted, strict=True):
+            point[name] = output[index]
         points.append(point)
     return IndicatorResult(
         symbol=instrument.symbol,

@@ -79,6 +79,15 @@ class CandleStore(Protocol):
 
     async def last_open_time(self, exchange: str, symbol: str, interval: str) -> int | None: ...
 
+    async def ohlcv(
+        self, exchange: str, symbol: str, interval: str, start: int, end: int
+    ) -> list[tuple[int, float, float, float, float, float]]:
+        """(open time, open, high, low, close, volume) as floats, start <= open time < end, oldest first.
+
+        For indicator maths: floats straight from the database, without building Decimals and Candles.
+        """
+        ...
+
 
 class PriceStore(Protocol):
     """Latest price per symbol; a price older than the stored one never replaces it."""

@@ -43,19 +43,27 @@ class Bars:
 
 def bars(candles: Sequence[Candle], interval: str) -> Bars:
     """Candles of one interval (oldest first, any gaps) as gap-free bars."""
+    rows = [(c.open_time, float(c.open), float(c.high), float(c.low), float(c.close), float(c.volume)) for c in candles]
+    return bars_from_rows(rows, interval)
+
+
+def bars_from_rows(rows: Sequence[tuple[int, float, float, float, float, float]], interval: str) -> Bars:
+    """(open time, open, high, low, close, volume) rows of one interval, oldest first, as gap-free bars."""
     step = INTERVAL_MS[interval]
-    if not candles:
+    if not rows:
         empty = np.empty(0, dtype=np.float64)
         return Bars(np.empty(0, dtype=np.int64), empty, empty, empty, empty, empty, 0)
-    first, last = candles[0].open_time, candles[-1].open_time
+    table = np.array(rows, dtype=np.float64)
+    opened = np.array([row[0] for row in rows], dtype=np.int64)  # exact: float64 would do, but ints are ints
+    first, last = int(opened[0]), int(opened[-1])
     count = (last - first) // step + 1
     times = first + step * np.arange(count, dtype=np.int64)
-    index = np.fromiter(((c.open_time - first) // step for c in candles), dtype=np.int64, count=len(candles))
+    index = (opened - first) // step
     present = np.zeros(count, dtype=bool)
     present[index] = True
     columns = {name: np.full(count, np.nan) for name in ("open", "high", "low", "close", "volume")}
-    for name, values in columns.items():
-        values[index] = np.fromiter((float(getattr(c, name)) for c in candles), dtype=np.float64, count=len(candles))
+    for position, values in enumerate(columns.values(), start=1):
+        values[index] = table[:, position]
     filled = int(count - present.sum())
     if filled:
         # The previous close carried forward: index of the last present bucket at or before each one.
@@ -65,3 +73,8 @@ def bars(candles: Sequence[Candle], interval: str) -> Bars:
             columns[name] = np.where(present, columns[name], carried)
         columns["volume"] = np.where(present, columns["volume"], 0.0)
     return Bars(times, columns["open"], columns["high"], columns["low"], columns["close"], columns["volume"], filled)
+
+
+def rfc3339_times(times: npt.NDArray[np.int64]) -> list[str]:
+    """Epoch milliseconds as RFC 3339 UTC text, whole seconds (bucket times are), all at once."""
+    return [f"{text}Z" for text in np.datetime_as_string(times.astype("datetime64[ms]"), unit="s")]

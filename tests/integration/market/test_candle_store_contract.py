@@ -303,6 +303,17 @@ class TestReading:
         assert await store.last_open_time("binance", "NKN-USDT", "1m") == at(9)
         assert await store.last_open_time("binance", "NKN-USDT", "5m") == at(30)
 
+    async def test_ohlcv_gives_the_series_as_floats_oldest_first_within_the_range(self, store: CandleStore) -> None:
+        await store.save([candle(minute) for minute in (5, 1, 9, 3)], "candles", {})
+        await store.save([candle(4, interval="5m"), candle(4, symbol="BLZ-ETH")], "candles", {})
+
+        rows = await store.ohlcv("binance", "NKN-USDT", "1m", at(1), at(9))
+        expected = [c for c in await _series(store) if at(1) <= c.open_time < at(9)]
+        assert rows == [
+            (c.open_time, float(c.open), float(c.high), float(c.low), float(c.close), float(c.volume)) for c in expected
+        ]
+        assert all(isinstance(value, float) for row in rows for value in row[1:])
+
     async def test_a_series_without_candles_has_no_last_open_time(self, store: CandleStore) -> None:
         await store.save([candle(3)], "candles", {})
 

@@ -48,6 +48,12 @@ class FakeCandleStore:
         times = [c.open_time for c in self.rows.values() if c.key[:3] == (exchange, symbol, interval)]
         return max(times) if times else None
 
+    async def ohlcv(self, exchange: str, symbol: str, interval: str, start: int, end: int):
+        return [
+            (c.open_time, float(c.open), float(c.high), float(c.low), float(c.close), float(c.volume))
+            for c in await self.between(exchange, symbol, interval, start, end)
+        ]
+
     def series(self, interval: str, symbol: str = "BTC-USDT", exchange: str = "test") -> list[Candle]:
         return sorted(
             (c for c in self.rows.values() if c.key[:3] == (exchange, symbol, interval)), key=lambda c: c.open_time
