@@ -10,6 +10,16 @@ activity (BTC trades more than DOT); the fractional remainder carries over, so t
 The random draws depend only on the seed and the number of trades, never on the clock, so the same seed
 and start time give the same trades. A ticker per instrument follows about once a second. Memory stays
 flat: a few numbers and a 24-slot volume ring per instrument.
+
+`history` makes sealed 1m candles for the days before the stream starts, so analytics that need weeks
+of bars have values at once. It uses the same walk, with the step and the pull per minute rather than
+per trade, and runs it backwards in time from the start price: the live stream always starts there, so
+the history ends within a tick of the first live price. For a Gaussian mean-reverting walk, running
+backwards from a price is the same as running forwards conditioned on ending at it, so the bars look
+exactly like the live ones. Each minute is ten sub-steps of the walk (open, high, low, close); trade
+counts follow the live rate, busier in the European and American afternoon and in large moves.
+Seeded by the exchange's seed and the symbol, and drawn from the end backwards: the same seed, symbol
+and end give the same candles, and more days only add older ones.
 """
 
 from __future__ import annotations
@@ -23,8 +33,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import numpy as np
+import numpy.typing as npt
+
 from domain.market.instruments import Instrument
-from domain.market.values import MarketEvent, Side, Ticker, Trade
+from domain.market.values import Candle, MarketEvent, Side, Ticker, Trade
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +75,14 @@ _HOUR_MS = 3_600_000
 _TICKER_EVERY_MS = 1_000
 _MAX_CATCH_UP_MS = 2_000  # after a longer stall (a suspended laptop), do not flood: emit 2 s worth
 _RATE_SCALE = 1_000_000  # rate in millionths of a trade a second, so the count is integer-exact
+_MINUTE_MS = 60_000
+_DAY_MS = 86_400_000
+_MINUTES_A_DAY = 1_440
+_SUB_STEPS = 10  # walk points a history minute: its open, high, low and close come from these
+_BLOCK = 1 << 16  # walk steps solved at once (the pull compounds to at most e^0.1 over a block)
+_BUSIEST_HOUR_UTC = 15  # Europe and America both trading
+_DAILY_SWING = 0.35  # trade rate from 0.65 to 1.35 times the mean over the day
+_MOVE_WEIGHT = 0.5  # half the trade rate follows the size of the minute's move
 
 
 def _wall_clock_ms() -> int:
@@ -105,6 +126,17 @@ def _market_of(instrument: Instrument) -> _Market:
 def _six_digits(price: float) -> int:
     """The tick exponent giving a price six significant digits."""
     return math.floor(math.log10(price)) - 5
+
+
+def _lot_exponent(market: _Market) -> int:
+    return math.floor(math.log10(1.0 / market.usd_per_base))  # one lot is worth at most about 1 USD
+
+
+def _shares(instruments: Sequence[Instrument]) -> dict[Instrument, float]:
+    """Each instrument's share of the trades, by activity."""
+    activity = {i: _market_of(i).activity for i in dict.fromkeys(instruments)}
+    total = sum(activity.values())
+    return {i: a / total for i, a in activity.items()}
 
 
 @dataclass(slots=True)
@@ -190,8 +222,7 @@ class SimulatedExchange:
         start = self._now_ms()
         followed = list(dict.fromkeys(instruments))
         activity = [_market_of(i).activity for i in followed]
-        total_activity = sum(activity)
-        walks = [self._walk(i, share / total_activity, start) for i, share in zip(followed, activity, strict=True)]
+        walks = [self._walk(i, share, start) for i, share in _shares(followed).items()]
         # Which instrument trades, and when within the slice: two generators, so the sequence of trades
         # does not depend on how the slices fall.
         chooser = random.Random(f"{self._seed}:choose")
@@ -224,6 +255,106 @@ class SimulatedExchange:
                     yield self._ticker(walk, now)
                 next_ticker += ((now - next_ticker) // _TICKER_EVERY_MS + 1) * _TICKER_EVERY_MS
 
+    def history(self, instruments: Sequence[Instrument], end_ms: int, days: int) -> dict[str, list[Candle]]:
+        """Sealed 1m candles, oldest first per symbol, for the `days` whole days of minutes before the minute
+        holding `end_ms` (that minute is left to the live stream), ending at the live stream's start price."""
+        if days < 0:
+            raise ValueError("days must be >= 0")
+        end = end_ms - end_ms % _MINUTE_MS
+        return {
+            instrument.symbol: self._history_of(instrument, share, end, days * _MINUTES_A_DAY)
+            for instrument, share in _shares(instruments).items()
+        }
+
+    def _history_of(self, instrument: Instrument, share: float, end_ms: int, minutes: int) -> list[Candle]:
+        market = _market_of(instrument)
+        digest = hashlib.blake2b(f"{self._seed}:{instrument.symbol}:history".encode(), digest_size=16).digest()
+        path_rng, count_rng, volume_rng = (
+            np.random.default_rng(s) for s in np.random.SeedSequence(int.from_bytes(digest, "big")).spawn(3)
+        )
+        # The walk runs back from the start price at `end_ms` (deviation 0), newest point first, one point
+        # further than the minutes need (the close before the oldest minute), then is turned round.
+        steps = minutes * _SUB_STEPS
+        sigma = market.daily_volatility / math.sqrt(_MINUTES_A_DAY * _SUB_STEPS)
+        pull = math.log(2.0) / (_REVERSION_HALF_LIFE_DAYS * _MINUTES_A_DAY * _SUB_STEPS)
+        backwards = np.zeros(steps + 1)
+        backwards[1:] = _mean_reverting_walk(sigma * path_rng.standard_normal(steps), 1.0 - pull)
+        # The band is some ten standard deviations of the walk away; clipping afterwards keeps the guarantee.
+        np.clip(backwards, -_BAND, _BAND, out=backwards)
+        path = market.start * np.exp(backwards[::-1])
+        points = path[1:].reshape(minutes, _SUB_STEPS)  # oldest minute first, its close last
+        ticks = np.maximum(np.rint(points * 10.0**-market.tick_exponent), 1).astype(np.int64)
+
+        open_times = end_ms - _MINUTE_MS * np.arange(minutes, 0, -1, dtype=np.int64)
+        closes = np.log(path[::_SUB_STEPS])  # each minute's close, after the one before the oldest
+        counts = self._trade_counts(count_rng, share, np.diff(closes), open_times, sigma)
+        lots = self._lots(volume_rng, market, counts)
+
+        def decimals(values: npt.NDArray[np.int64], exponent: int) -> list[Decimal]:
+            return [Decimal(v).scaleb(exponent) for v in values.tolist()]
+
+        tick, lot = market.tick_exponent, _lot_exponent(market)
+        columns = zip(
+            open_times.tolist(),
+            decimals(ticks[:, 0], tick),
+            decimals(ticks.max(axis=1), tick),
+            decimals(ticks.min(axis=1), tick),
+            decimals(ticks[:, -1], tick),
+            decimals(lots, lot),
+            counts.tolist(),
+            strict=True,
+        )
+        symbol = instrument.symbol
+        return [
+            Candle(
+                exchange=self.exchange,
+                symbol=symbol,
+                interval="1m",
+                open_time=open_time,
+                open=open_,
+                high=high,
+                low=low,
+                close=close,
+                volume=volume,
+                trades=trades,
+                final=True,
+                sealed=True,
+            )
+            for open_time, open_, high, low, close, volume, trades in columns
+        ]
+
+    def _trade_counts(
+        self,
+        rng: np.random.Generator,
+        share: float,
+        log_returns: npt.NDArray[np.float64],
+        open_times: npt.NDArray[np.int64],
+        sigma: float,
+    ) -> npt.NDArray[np.int64]:
+        """Trades a minute at the live rate, busier in the afternoon (UTC) and when the price moves more."""
+        mean = max(self._rate * share * 60.0, 1.0)
+        hour = (open_times % _DAY_MS) / _HOUR_MS
+        daily = 1.0 + _DAILY_SWING * np.cos(2.0 * math.pi * (hour - _BUSIEST_HOUR_UTC) / 24.0)
+        moves = np.abs(log_returns)
+        typical_move = sigma * math.sqrt(_SUB_STEPS) * math.sqrt(2.0 / math.pi)  # mean |move| of a minute
+        busy = (1.0 - _MOVE_WEIGHT) + _MOVE_WEIGHT * moves / typical_move
+        # Drawn newest first, like the walk, so more days only add older minutes.
+        counts = rng.poisson((mean * daily * busy)[::-1])[::-1]
+        return np.maximum(counts, 1).astype(np.int64)
+
+    @staticmethod
+    def _lots(rng: np.random.Generator, market: _Market, counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """A minute's volume: the sum of `counts` log-normal notionals, approximated by one log-normal
+        of the same mean and variance (Fenton-Wilkinson), in lots of at least one a trade."""
+        spread = math.exp(_NOTIONAL_LOG_SIGMA**2) - 1.0  # variance over squared mean of one notional
+        mean_notional = _NOTIONAL_MEDIAN_USD * math.exp(_NOTIONAL_LOG_SIGMA**2 / 2.0)
+        n = counts.astype(np.float64)
+        log_variance = np.log1p(spread / n)
+        log_mean = np.log(n * mean_notional) - log_variance / 2.0
+        notional = np.exp(log_mean + np.sqrt(log_variance) * rng.standard_normal(len(counts))[::-1])
+        lots = np.rint(notional / market.usd_per_base * 10.0 ** -_lot_exponent(market)).astype(np.int64)
+        return np.maximum(lots, counts)
+
     def _walk(self, instrument: Instrument, share: float, start_ms: int) -> _Walk:
         market = _market_of(instrument)
         trades_per_day = max(self._rate * share * _DAY_SECONDS, 1.0)
@@ -232,7 +363,7 @@ class SimulatedExchange:
             start=market.start,
             usd_per_base=market.usd_per_base,
             tick_exponent=market.tick_exponent,
-            lot_exponent=math.floor(math.log10(1.0 / market.usd_per_base)),  # one lot is worth at most about 1 USD
+            lot_exponent=_lot_exponent(market),
             sigma=market.daily_volatility / math.sqrt(trades_per_day),
             pull=math.log(2.0) / (_REVERSION_HALF_LIFE_DAYS * trades_per_day),
             rng=random.Random(f"{self._seed}:{instrument.symbol}"),
@@ -276,3 +407,16 @@ class SimulatedExchange:
             best_ask=walk.price_at(bid + 1),
             volume_24h=walk.volume_24h(time_ms),
         )
+
+
+def _mean_reverting_walk(shocks: npt.NDArray[np.float64], keep: float) -> npt.NDArray[np.float64]:
+    """x[k] = keep * x[k - 1] + shocks[k] from x[-1] = 0, solved a block at a time with cumulative sums
+    (within a block, x[j] = keep^j * (keep * x_before + sum over i <= j of shocks[i] / keep^i))."""
+    walk = np.empty_like(shocks)
+    before = 0.0
+    for first in range(0, len(shocks), _BLOCK):
+        block = shocks[first : first + _BLOCK]
+        powers = keep ** np.arange(len(block), dtype=np.float64)
+        walk[first : first + len(block)] = powers * (keep * before + np.cumsum(block / powers))
+        before = float(walk[first + len(block) - 1])
+    return walk
