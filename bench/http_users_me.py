@@ -268,6 +268,7 @@ def main() -> None:
             "CAP_LOG_LEVEL": "WARNING",
             "CAP_ARGON2_TIME_COST": "1",
             "CAP_ARGON2_MEMORY_KIB": "1024",
+            "CAP_SIMULATED_HISTORY_DAYS": "0",  # no start-up import running beside the measurement
         }
         with serve(
             "ours", [str(bin_dir / "cap"), "serve", "--port", str(ours_port)], ours_env, ours_port, folder

@@ -12,9 +12,12 @@ import structlog
 
 from adapters.kafka.publisher import KafkaPublisher
 from adapters.kafka.topics import ensure_topics
+from adapters.simulated.feed import SimulatedExchange
 from adapters.sqlalchemy.engine import create_tables
 from adapters.sqlalchemy.market_tables import market_metadata
 from adapters.sqlite.users_view_reader import SqliteUserReadModel
+from application.market.history import seed_history
+from application.market.ingest import Ingestor
 from application.market.messages import CANDLES_TOPIC, INPUT_TOPICS
 from application.market.resume import resume_points
 from application.users.integration import USERS_TOPIC
@@ -159,6 +162,7 @@ class Runtime:
                 metrics.ingest_buffered.labels(exchange).set(stats.buffered)
                 metrics.ingest_publish_lag.labels(exchange).set(stats.last_batch_lag)
 
+        await self._seed_simulated_history(ingestors)
         reporter = asyncio.create_task(_every(1.0, report, self._stop))
         try:
             store, now_ms = container.candle_store(), container.now_ms()
@@ -169,6 +173,28 @@ class Runtime:
             await run_ingest(ingestors, container.catalog().followed, stop=self._stop, resume_from=resume_from)
         finally:
             await reporter
+
+    async def _seed_simulated_history(self, ingestors: list[Ingestor]) -> None:
+        container, settings = self.container, self.container.settings()
+        for ingestor in ingestors:
+            feed = ingestor.feed
+            if not isinstance(feed, SimulatedExchange) or settings.simulated_history_days <= 0:
+                continue
+            try:
+                imported = await seed_history(
+                    feed.history,
+                    feed.exchange,
+                    await container.catalog().followed(),
+                    days=settings.simulated_history_days,
+                    store=container.candle_store(),
+                    publisher=container.publisher(),
+                    now_ms=container.now_ms(),
+                )
+            except Exception:
+                log.exception("could not seed the simulated exchange's history; starting without it")
+                continue
+            if imported:
+                log.info("simulated history seeded", candles=imported, days=settings.simulated_history_days)
 
     async def _candles(self) -> None:
         container = self.container

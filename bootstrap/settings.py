@@ -49,6 +49,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     market_quote: str = "USDT"
     simulated_seed: int = 7
     simulated_trades_per_second: float = 20.0
+    # Days of 1m candles the simulated exchange makes up for instruments with none yet (0: none).
+    simulated_history_days: int = 3
     replay_file: str = ""
     replay_speed: float = 1.0
     replay_loop: bool = True

@@ -23,7 +23,9 @@ from bootstrap.settings import Settings, load_settings
 
 # Cheap argon2 parameters: the suite hashes hundreds of passwords. Production defaults are tested
 # separately in the password hasher's own tests.
-FAST_HASHING = {"CAP_ARGON2_TIME_COST": "1", "CAP_ARGON2_MEMORY_KIB": "1024"}
+# Fast argon2, and no made-up candle history at start (3 days x 10 coins is seconds per app; the tests
+# that need history import their own).
+FAST_HASHING = {"CAP_ARGON2_TIME_COST": "1", "CAP_ARGON2_MEMORY_KIB": "1024", "CAP_SIMULATED_HISTORY_DAYS": "0"}
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-full-mode"
 
 
