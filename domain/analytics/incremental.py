@@ -27,20 +27,22 @@ operation, so values may differ from the batch in the last bit or two (far below
 Cost per bar is O(1). The only loop over a window is the variance re-anchoring TA-Lib itself does (O(n), at
 most once per 32·n bars on ordinary data): amortised O(1).
 
-Drift over millions of updates: window sums (SMA, WMA, BBANDS middle, VWAP) are compensated (Neumaier), so
-their error stays at a few ulps of the current window and does not grow with the number of updates, even
-after the price level falls by orders of magnitude; the variance is re-anchored as above; the recursions
-(EMA, RSI, ATR, MACD) contract, so their rounding errors fade instead of accumulating.
+Drift over millions of updates: the running sums (SMA, WMA, BBANDS middle, VWAP) are compensated (Neumaier;
+WMA's n·x terms are added exactly), so their error stays at a few ulps of the current sum and does not grow
+with the number of updates, even after the price level falls a millionfold (where a plain running sum, as in
+TA-Lib's SMA, is off by 1e-8); the variance is re-anchored as above; the recursions (EMA, RSI, ATR, MACD)
+contract, so their rounding errors fade instead of accumulating.
 
 Rebuilding a tracker:
-- `to_state()` is a plain, JSON-ready dict (floats, ints, lists of floats, None) and `restore(state)` continues
-  exactly where the original left off: the way to cache trackers across restarts.
+- `to_state()` is a plain, JSON-ready dict (floats, ints, lists of floats, None; versioned) and
+  `restore(state)` continues exactly where the original left off: the way to cache trackers across restarts.
 - Re-feeding stored candles: `replay_bars` is how many of the last bars reproduce the value (within 1e-9):
   n for SMA, WMA, STDDEV and BBANDS (their value is a function of the window alone). EMA, RSI, ATR, MACD and
-  VWAP have infinite memory (`replay_bars` is None): only the whole history, from the same first bar the batch
-  starts from, or a persisted state reproduces the batch value. A shorter replay converges: the seed's weight
-  after m more bars is (1-2/(n+1))^m for an EMA (about 10.4·(n+1)/2 bars per factor 1e-9) and (1-1/n)^m for
-  RSI and ATR (about 20.7·n bars per factor 1e-9).
+  VWAP have infinite memory (`replay_bars` is None, except for the degenerate EMA(1), ATR(1) and MACD with
+  equal periods): only the whole history, from the same first bar the batch starts from, or a persisted
+  state reproduces the batch value. A shorter replay converges: the seed's weight after m more bars is
+  (1-2/(n+1))^m for an EMA (about 10.4·(n+1)/2 bars per factor 1e-9) and (1-1/n)^m for RSI and ATR (about
+  20.7·n bars per factor 1e-9).
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ import math
 import operator
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from typing import Any, ClassVar, Generic, NamedTuple, Protocol, Self, SupportsFloat, SupportsIndex, TypeVar
+from math import isfinite
+from typing import Any, ClassVar, Generic, NamedTuple, NoReturn, Protocol, Self, SupportsFloat, SupportsIndex, TypeVar
 
 from domain.shared.errors import FieldError, InvalidInput
 
@@ -57,6 +60,7 @@ V = TypeVar("V")
 State = dict[str, Any]  # JSON-ready: str, int, float, None and lists of floats only
 
 MAX_PERIOD = 100_000  # TA-Lib's upper bound for every period parameter
+STATE_VERSION = 1  # bumped when a state's layout changes: an older cached state is then refused, not misread
 _RESEED_EVERY = 32  # variance re-anchoring interval, in windows (TA-Lib's var.c)
 _SPLITTER = 134217729.0  # 2**27 + 1
 
@@ -96,10 +100,14 @@ class Bands(NamedTuple):
     lower: float
 
 
+def _refuse(value: float) -> NoReturn:
+    raise ValueError(f"indicator inputs must be finite numbers, got {value!r}")
+
+
 def _finite(*values: float) -> None:
     for value in values:
-        if not math.isfinite(value):
-            raise ValueError(f"indicator inputs must be finite numbers, got {value!r}")
+        if not isfinite(value):
+            _refuse(value)
 
 
 def _period(name: str, value: object, minimum: int) -> int:
@@ -142,6 +150,24 @@ class _Sum:
     def dump(self) -> list[float]:
         return [self.s, self.c]
 
+    def swap(self, out: float, value: float) -> None:
+        """Take `out` away and add `value`: one window slot changing hands."""
+        s, c = self.s, self.c
+        gone = -out
+        t = s + gone
+        if abs(s) >= abs(gone):
+            c += (s - t) + gone
+        else:
+            c += (gone - t) + s
+        s = t
+        t = s + value
+        if abs(s) >= abs(value):
+            c += (s - t) + value
+        else:
+            c += (value - t) + s
+        self.s = t
+        self.c = c
+
     def add_multiple(self, k: int, value: float) -> None:
         """Add k·value with no rounding: value split in two halves of at most 27 bits (Veltkamp), so each
         product by k is exact while k < 2**26 (periods stop at 1e5). A rounded k·value would leave its rounding
@@ -158,7 +184,7 @@ class _Sum:
 
 
 class _Window:
-    """The last n values in a ring buffer; `oldest` is the value the next push overwrites once full."""
+    """The last n values in a ring buffer."""
 
     __slots__ = ("buf", "n", "pos", "size")
 
@@ -168,15 +194,15 @@ class _Window:
         self.pos = 0
         self.size = 0
 
-    @property
-    def full(self) -> bool:
-        return self.size == self.n
-
-    def push(self, value: float) -> None:
-        self.buf[self.pos] = value
-        self.pos = (self.pos + 1) % self.n
-        if self.size < self.n:
+    def push(self, value: float) -> float | None:
+        """Append; the value that left the window to make room (None while it is filling)."""
+        pos = self.pos
+        left: float | None = self.buf[pos] if self.size == self.n else None
+        self.buf[pos] = value
+        self.pos = pos + 1 if pos + 1 < self.n else 0
+        if left is None:
             self.size += 1
+        return left
 
     def values(self) -> list[float]:
         """Oldest first."""
@@ -197,7 +223,7 @@ class _Window:
 class _RollingVariance:
     """TA-Lib's VAR (var.c) one bar at a time: population variance from shifted sums, re-anchored when stale."""
 
-    __slots__ = ("countdown", "inv", "n", "shift", "t1", "t2", "window")
+    __slots__ = ("countdown", "inv", "left", "n", "shift", "t1", "t2", "window")
 
     def __init__(self, n: int) -> None:
         self.n = n
@@ -207,16 +233,17 @@ class _RollingVariance:
         self.t1 = 0.0
         self.t2 = 0.0
         self.countdown = _RESEED_EVERY * n
+        self.left: float | None = None  # what the last push moved out of the window
 
     def push(self, x: float) -> float | None:
         window = self.window
         if window.size == 0:
             self.shift = x
-        window.push(x)  # overwrites the value already taken out of the sums on the previous bar
+        self.left = window.push(x)  # the value already taken out of the sums on the previous bar
         d = x - self.shift
         t1 = self.t1 + d
         t2 = self.t2 + d * d
-        if not window.full:
+        if window.size < window.n:
             self.t1, self.t2 = t1, t2
             return None
         inv = self.inv
@@ -315,12 +342,15 @@ class Tracker(ABC, Generic[V]):
         return self._count
 
     def to_state(self) -> State:
-        return {"kind": self.kind, "params": self.params(), "count": self._count, **self._dump()}
+        state = {"kind": self.kind, "version": STATE_VERSION, "params": self.params(), "count": self._count}
+        return state | self._dump()
 
     @classmethod
     def from_state(cls, state: State) -> Self:
         if state.get("kind") != cls.kind:
             raise ValueError(f"a {state.get('kind')!r} state cannot restore a {cls.kind!r} tracker")
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"a state of version {state.get('version')!r} cannot be restored (now {STATE_VERSION})")
         try:
             restored = cls(**state["params"])
             restored._count = int(state["count"])
@@ -361,14 +391,15 @@ class SMA(_CloseTracker[float]):
         self._sum = _Sum()
 
     def push(self, x: float) -> float | None:
-        _finite(x)
-        window = self._window
-        if window.full:
-            self._sum.add(-window.buf[window.pos])
-        window.push(x)
-        self._sum.add(x)
+        if not isfinite(x):
+            _refuse(x)
+        left = self._window.push(x)
+        if left is None:
+            self._sum.add(x)
+        else:
+            self._sum.swap(left, x)
         self._count += 1
-        if window.full:
+        if self._count >= self.n:
             self._value = self._sum.total / self.n
         return self._value
 
@@ -403,7 +434,8 @@ class EMA(_CloseTracker[float]):
         self._seed = 0.0
 
     def push(self, x: float) -> float | None:
-        _finite(x)
+        if not isfinite(x):
+            _refuse(x)
         self._count += 1
         n = self.n
         if n == 1:
@@ -425,8 +457,8 @@ class EMA(_CloseTracker[float]):
         return self.n - 1
 
     @property
-    def replay_bars(self) -> None:
-        return None
+    def replay_bars(self) -> int | None:
+        return 1 if self.n == 1 else None  # period 1 is the input itself
 
     def _dump(self) -> State:
         return {"value": self._value, "seed": self._seed}
@@ -451,27 +483,25 @@ class WMA(_CloseTracker[float]):
         self._weighted = _Sum()
 
     def push(self, x: float) -> float | None:
-        _finite(x)
+        if not isfinite(x):
+            _refuse(x)
         window = self._window
         n = self.n
         self._count += 1
+        left = window.push(x)
         if n == 1:
-            window.push(x)
             self._value = x
             return x
-        if window.full:
+        if left is not None:
             weighted, total = self._weighted, self._sum
             weighted.add_multiple(n, x)
             weighted.add(-total.s)
             weighted.add(-total.c)
-            total.add(-window.buf[window.pos])
-            total.add(x)
-            window.push(x)
+            total.swap(left, x)
         else:
-            window.push(x)
             self._sum.add(x)
             self._weighted.add_multiple(window.size, x)
-            if not window.full:
+            if window.size < n:
                 return None
         self._value = self._weighted.total / self._divider
         return self._value
@@ -515,7 +545,8 @@ class RSI(_CloseTracker[float]):
         self._loss = 0.0
 
     def push(self, x: float) -> float | None:
-        _finite(x)
+        if not isfinite(x):
+            _refuse(x)
         previous = self._previous
         self._previous = x
         self._count += 1
@@ -582,7 +613,8 @@ class MACD(_CloseTracker[MACDValue]):
         self._signal_ema = 0.0  # the seed sum of the MACD line until its `signal`-th value, the EMA after
 
     def push(self, x: float) -> MACDValue | None:
-        _finite(x)
+        if not isfinite(x):
+            _refuse(x)
         self._count += 1
         count, f, s = self._count, self._f, self._s
         if count < s:
@@ -622,8 +654,8 @@ class MACD(_CloseTracker[MACDValue]):
         return self._s - 1 + self.signal - 1
 
     @property
-    def replay_bars(self) -> None:
-        return None
+    def replay_bars(self) -> int | None:
+        return self.lookback + 1 if self._f == self._s else None  # equal periods: the line is always 0
 
     def _dump(self) -> State:
         return {
@@ -651,7 +683,8 @@ class STDDEV(_CloseTracker[float]):
         self._variance = _RollingVariance(self.n)
 
     def push(self, x: float) -> float | None:
-        _finite(x)
+        if not isfinite(x):
+            _refuse(x)
         variance = self._variance.push(x)
         self._count += 1
         if variance is None:
@@ -694,12 +727,14 @@ class BBANDS(_CloseTracker[Bands]):
         self._sum = _Sum()
 
     def push(self, x: float) -> Bands | None:
-        _finite(x)
-        window = self._variance.window
-        if window.full:
-            self._sum.add(-window.buf[window.pos])
+        if not isfinite(x):
+            _refuse(x)
         variance = self._variance.push(x)
-        self._sum.add(x)
+        left = self._variance.left
+        if left is None:
+            self._sum.add(x)
+        else:
+            self._sum.swap(left, x)
         self._count += 1
         if variance is None:
             return None
@@ -783,8 +818,8 @@ class ATR(Tracker[float]):
         return self.n
 
     @property
-    def replay_bars(self) -> None:
-        return None
+    def replay_bars(self) -> int | None:
+        return 2 if self.n == 1 else None  # period 1 is the true range of the last bar
 
     def _dump(self) -> State:
         return {"value": self._value, "previous_close": self._previous_close, "seed": self._seed}
