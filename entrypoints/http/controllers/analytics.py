@@ -11,6 +11,7 @@ from litestar.enums import MediaType
 from litestar.params import FromPath, FromQuery
 
 from application.analytics.indicators import IndicatorQuery, check_ranges, indicator_series
+from application.analytics.summary import SummaryQuery, latest_summary
 from domain.analytics.indicators import IndicatorInfo, catalog, describe
 from domain.market.instruments import Instrument
 from entrypoints.http.services import Api
@@ -129,6 +130,25 @@ class AnalyticsController(Controller):
         exchange: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         return await self._series(api, symbol, interval, exchange, limit, "VWAP", {})
+
+    @get("/summary/{symbol:str}", summary="The latest value of every tracked indicator")
+    async def summary(
+        self,
+        api: NamedDependency[Api],
+        symbol: FromPath[str],
+        interval: FromQuery[str] = "1m",
+        exchange: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        query = SummaryQuery(
+            symbol=Instrument.parse(symbol).symbol, interval=interval, exchange=exchange or api.market.default_exchange
+        )
+        body = await api.analytics.get_or_compute(
+            "summary",
+            [(query.exchange, query.symbol, query.interval)],
+            "summary",
+            lambda: latest_summary(query, api.market.catalog, api.market.candles),
+        )
+        return Response(body, media_type=MediaType.JSON)
 
     @get("/indicators", summary="Every TA-Lib function with its inputs, parameters and outputs")
     async def indicators(self) -> IndicatorsResponse:
