@@ -37,6 +37,7 @@ from adapters.sqlite.users_view_reader import SqliteUserReadModel
 from adapters.system.clock import SystemClock, epoch_ms
 from application.analytics.caching import CachedResults
 from application.analytics.invalidation import CacheInvalidator
+from application.analytics.live import LiveIndicators
 from application.market.candle_worker import CandleWorker
 from application.market.catalog import Catalog
 from application.market.messages import CANDLES_TOPIC, INPUT_TOPICS
@@ -241,6 +242,7 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     cache_invalidator = providers.Singleton(CacheInvalidator, result_cache)
+    live_indicators = providers.Singleton(LiveIndicators, cache_invalidator, candle_store, live_fanout)
     invalidation_source = providers.Selector(
         mode,
         embedded=providers.Singleton(BusRecordSource, in_process_bus, providers.Object((CANDLES_TOPIC,))),

@@ -142,9 +142,7 @@ class Runtime:
         elif name == "candles":
             await self._candles()
         elif name == "analytics":
-            await run_consumer(
-                self.container.cache_invalidator(), self.container.invalidation_source(), stop=self._stop
-            )
+            await run_consumer(self.container.live_indicators(), self.container.invalidation_source(), stop=self._stop)
         else:
             raise ValueError(f"unknown worker {name!r}; known: {', '.join(WORKERS)}")
 

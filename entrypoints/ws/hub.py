@@ -22,6 +22,11 @@ from application.ports.market import LiveFanout
 log = structlog.get_logger(__name__)
 
 
+def channel_key(channel: str, symbol: str) -> str:
+    """What a client subscribes to: a symbol on a channel (`prices:BTC-USDT`, `indicators:BTC-USDT`)."""
+    return f"{channel}:{symbol}"
+
+
 class LiveClient:
     def __init__(self, queue_size: int, on_drop: Callable[[int], None]) -> None:
         self.symbols: set[str] = set()
@@ -145,8 +150,9 @@ class LiveHub:
             try:
                 async for update in self._fanout.listen(self._stop):
                     delay = 0.2
-                    for client in self._by_symbol.get(update.symbol, ()):
-                        client.offer(update.payload, update.symbol)
+                    key = channel_key("indicators" if update.kind == "indicators" else "prices", update.symbol)
+                    for client in self._by_symbol.get(key, ()):
+                        client.offer(update.payload, key)
             except Exception as error:
                 log.warning("live fan-out lost; listening again", error=str(error), retry_in=delay)
                 with contextlib.suppress(TimeoutError):

@@ -1,8 +1,10 @@
 """`/ws/prices`: subscribe to symbols, receive a price per trade-driven change and every final candle.
 
-Client messages: `{"op": "subscribe" | "unsubscribe", "symbols": [...]}`. Server messages carry a
-`type`: `subscribed`, `unsubscribed`, `price`, `candle`, `heartbeat`, `dropped` (how many messages a
-slow reader lost, sent before the next ones) and `error` (the request was refused; nothing changed).
+Client messages: `{"op": "subscribe" | "unsubscribe", "symbols": [...]}`, with `"channel": "indicators"` for the
+summary of every tracked indicator each time a candle of the symbol closes (`{"type": "indicators", ...}`).
+Server messages carry a `type`: `subscribed`, `unsubscribed`, `price`, `candle`, `indicators`, `heartbeat`,
+`dropped` (how many messages a slow reader lost, sent before the next ones) and `error` (the request was
+refused; nothing changed).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from application.market.live import PriceMessage
 from application.market.services import MarketServices
 from application.market.times import to_rfc3339
 from domain.shared.errors import DomainError, InvalidInput
-from entrypoints.ws.hub import LiveClient, LiveHub
+from entrypoints.ws.hub import LiveClient, LiveHub, channel_key
 
 MAX_SYMBOLS = 200
 
@@ -28,7 +30,7 @@ MAX_SYMBOLS = 200
 class ClientRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     op: Literal["subscribe", "unsubscribe"]
     symbols: list[str]
-    channel: Literal["prices"] = "prices"
+    channel: Literal["prices", "indicators"] = "prices"
 
 
 _decode_request = msgspec.json.Decoder(ClientRequest).decode
@@ -82,19 +84,25 @@ async def _read(socket: WebSocket[Any, Any, Any], client: LiveClient, feed: Live
         except DomainError as error:
             await socket.send_text(_message("error", message=error.detail))
             continue
+        channel = request.channel
+        keys = [channel_key(channel, symbol) for symbol in symbols]
+        # Acknowledgements of the price channel name no channel (it is the default, and was the only one).
+        named = {} if channel == "prices" else {"channel": channel}
         if request.op == "subscribe":
-            if len(client.symbols | set(symbols)) > MAX_SYMBOLS:
-                await socket.send_text(_message("error", message=f"at most {MAX_SYMBOLS} symbols per connection"))
+            if len(client.symbols | set(keys)) > MAX_SYMBOLS:
+                await socket.send_text(_message("error", message=f"at most {MAX_SYMBOLS} subscriptions per connection"))
                 continue
-            feed.hub.subscribe(client, symbols)
-            await socket.send_text(_message("subscribed", symbols=sorted(client.symbols)))
-            # The current price at once, so a new subscriber need not wait for the next trade.
-            for price in (await feed.market.prices.get(symbols)).values():
-                message = PriceMessage(price.symbol, str(price.price), to_rfc3339(price.time), price.source)
-                client.offer(msgspec.json.encode(message), price.symbol)
+            feed.hub.subscribe(client, keys)
+            subscribed = sorted(key.partition(":")[2] for key in client.symbols if key.startswith(f"{channel}:"))
+            await socket.send_text(_message("subscribed", **named, symbols=subscribed))
+            if channel == "prices":
+                # The current price at once, so a new subscriber need not wait for the next trade.
+                for price in (await feed.market.prices.get(symbols)).values():
+                    message = PriceMessage(price.symbol, str(price.price), to_rfc3339(price.time), price.source)
+                    client.offer(msgspec.json.encode(message), channel_key("prices", price.symbol))
         else:
-            feed.hub.unsubscribe(client, symbols)
-            await socket.send_text(_message("unsubscribed", symbols=symbols))
+            feed.hub.unsubscribe(client, keys)
+            await socket.send_text(_message("unsubscribed", **named, symbols=symbols))
 
 
 async def _write(socket: WebSocket[Any, Any, Any], client: LiveClient) -> None:
