@@ -12,6 +12,8 @@ import traceback
 from collections.abc import Callable
 
 from bench import (
+    analytics_handwritten,
+    analytics_http,
     analytics_indicators,
     eventstore,
     http_users_me,
@@ -34,6 +36,8 @@ def main() -> int:
         ("market.latency", market_latency.main),
         ("ws.fanout", ws_fanout.main),
         ("analytics.indicators", analytics_indicators.main),
+        ("analytics.handwritten", analytics_handwritten.main),
+        ("analytics.http", analytics_http.main),
     ]
     for name, run in benchmarks:
         say()

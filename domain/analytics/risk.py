@@ -3,14 +3,16 @@ drawdown, Sharpe, Sortino and beta. Pure numpy on float64 arrays, vectorised (no
 
 Conventions shared by every function here:
 - Inputs: closes are positive and finite; times are candle open times in epoch milliseconds, strictly increasing.
+- Rolling figures run in blocks of `BLOCK` points (a loop over blocks, not points) so that their temporaries stay in
+  the CPU cache; results do not depend on the block size.
 - Returns are log returns r_t = ln(c_t / c_{t-1}), computed as ln(c_t) - ln(c_{t-1}) (one logarithm per price;
   absolute error about 1e-16 * |ln c|, far below a price tick).
 - Standard deviations are sample ones (ddof=1). Annualising multiplies by sqrt(periods per year) of crypto's
   24/7, 365-day year (see `periods_per_year`).
 - Not enough data gives NaN (like a warm-up slot, `null` in a response). A zero denominator, i.e. a series with no
   variation, gives 0.0, as TA-Lib does (CORREL, STDDEV, RSI). Where a variance is a denominator (correlation, Sharpe,
-  beta) a variance at or below `FLAT` (1e-12) times the mean square of the values is rounding noise and counts as
-  zero, so bitwise-constant windows cannot yield noise/noise ratios. Flat or short input never raises.
+  beta), a centred sum of squares at or below `FLAT` (1e-12) times the raw sum of squares is rounding noise and
+  counts as zero, so (near-)constant windows cannot yield noise/noise ratios. Flat or short input never raises.
 - A `period` below 2 raises `InvalidInput` (HTTP 422); arrays of mismatched lengths or unsorted times raise
   `ValueError` (a caller bug).
 """
@@ -31,6 +33,8 @@ TimeArray = NDArray[np.int64]
 
 YEAR_MS = 365 * 24 * 60 * 60 * 1000
 FLAT = 1e-12
+PRECISE = 1e-6
+BLOCK = 1 << 15
 
 
 class RollingCorrelation(NamedTuple):
@@ -87,19 +91,25 @@ def volatility(close: ArrayLike, period: int, periods_per_year: float) -> FloatA
     out[: min(period, count)] = np.nan
     if count <= period:
         return out
-    logs = np.log(closes)
-    squares = logs[1:] - logs[:-1]
-    np.square(squares, out=squares)
-    sum_squares = _window_sums(squares, period)
-    variance = out[period:]
-    # Sum of the window's returns telescopes to ln(c_t) - ln(c_{t-period}).
-    np.subtract(logs[period:], logs[:-period], out=variance)
-    np.square(variance, out=variance)
-    variance *= -1.0 / period
-    variance += sum_squares
-    variance *= periods_per_year / (period - 1)
-    np.maximum(variance, 0.0, out=variance)  # rounding can leave -1e-20 on a flat window
-    np.sqrt(variance, out=variance)
+    span = min(BLOCK, count - period) + period
+    logs, squares, spare = np.empty(span), np.empty(span), np.empty(span)
+    scale = periods_per_year / (period - 1)
+    for start in range(period, count, BLOCK):  # out[start:stop] from closes[start-period:stop]
+        stop = min(start + BLOCK, count)
+        block_logs = np.log(closes[start - period : stop], out=logs[: stop - start + period])
+        block_squares = squares[: stop - start + period - 1]
+        np.subtract(block_logs[1:], block_logs[:-1], out=block_squares)
+        np.square(block_squares, out=block_squares)
+        variance = out[start:stop]
+        _window_sums(block_squares, period, variance, spare)
+        # The window's sum of returns telescopes to ln(c_t) - ln(c_{t-period}).
+        square_of_sum = np.subtract(block_logs[period:], block_logs[:-period], out=squares[: stop - start])
+        np.square(square_of_sum, out=square_of_sum)
+        square_of_sum *= 1.0 / period
+        variance -= square_of_sum
+        variance *= scale
+        np.maximum(variance, 0.0, out=variance)  # rounding can leave -1e-20 on a flat window
+        np.sqrt(variance, out=variance)
     return out
 
 
@@ -120,23 +130,33 @@ def aligned_log_returns(
     ta, ca = _series(times_a, close_a)
     tb, cb = _series(times_b, close_b)
     step = _step(ta, tb, interval_ms)
-    empty = AlignedReturns(np.empty(0, np.int64), np.empty(0), np.empty(0))
-    if step is None or len(ta) == 0 or len(tb) == 0:
-        return empty
-    if len(ta) == len(tb) and np.array_equal(ta, tb):
-        times, xa, xb = ta, ca, cb
-    else:
-        position = np.minimum(np.searchsorted(tb, ta), len(tb) - 1)
-        shared = np.flatnonzero(tb[position] == ta)
-        times, xa, xb = ta[shared], ca[shared], cb[position[shared]]
-    if len(times) < 2:
-        return empty
-    la, lb = np.log(xa), np.log(xb)
-    ra, rb, ends = la[1:] - la[:-1], lb[1:] - lb[:-1], times[1:]
-    adjacent = (times[1:] - times[:-1]) == step
-    if not adjacent.all():
-        ra, rb, ends = ra[adjacent], rb[adjacent], ends[adjacent]
-    return AlignedReturns(ends, ra, rb)
+    capacity = min(len(ta), len(tb)) - 1
+    if step is None or capacity < 1:
+        return AlignedReturns(np.empty(0, np.int64), np.empty(0), np.empty(0))
+    ends, ra, rb = np.empty(capacity, np.int64), np.empty(capacity), np.empty(capacity)
+    filled = start_a = start_b = 0
+    last: tuple[int, float, float] | None = None  # the previous block's last shared candle: time, ln a, ln b
+    while start_a < len(ta):  # blocks of a's candles, and b's candles up to the same time
+        stop_a = min(start_a + BLOCK, len(ta))
+        stop_b = int(np.searchsorted(tb, ta[stop_a - 1], side="right"))
+        block_a, block_b = ta[start_a:stop_a], tb[start_b:stop_b]
+        if len(block_a) == len(block_b) and np.array_equal(block_a, block_b):
+            times, la, lb = block_a, np.log(ca[start_a:stop_a]), np.log(cb[start_b:stop_b])
+        else:
+            in_a, in_b = _inner_join(block_a, block_b)
+            times, la, lb = block_a[in_a], np.log(ca[start_a:stop_a][in_a]), np.log(cb[start_b:stop_b][in_b])
+        if last is not None:
+            times, la, lb = np.append(last[0], times), np.append(last[1], la), np.append(last[2], lb)
+        if len(times):
+            adjacent = (times[1:] - times[:-1]) == step
+            added = int(np.count_nonzero(adjacent))
+            ends[filled : filled + added] = times[1:][adjacent]
+            ra[filled : filled + added] = (la[1:] - la[:-1])[adjacent]
+            rb[filled : filled + added] = (lb[1:] - lb[:-1])[adjacent]
+            filled += added
+            last = (int(times[-1]), float(la[-1]), float(lb[-1]))
+        start_a, start_b = stop_a, stop_b
+    return AlignedReturns(ends[:filled], ra[:filled], rb[:filled])
 
 
 def correlation(
@@ -160,7 +180,7 @@ def correlation(
     values = np.empty(count)
     values[: min(period - 1, count)] = np.nan
     if count >= period:
-        values[period - 1 :] = _rolling_pearson(aligned.a, aligned.b, period)
+        _rolling_pearson(aligned.a, aligned.b, period, values[period - 1 :])
     return RollingCorrelation(aligned.times, values)
 
 
@@ -195,18 +215,20 @@ def max_drawdown(close: ArrayLike) -> Drawdown:
     closes = _floats(close)
     if len(closes) == 0:
         return Drawdown(np.empty(0), float("nan"), None, None)
-    if closes.min() > 0.0:
-        # Positive IEEE-754 doubles order exactly like their bit patterns read as int64, and numpy's integer
-        # running maximum is several times faster than its float one.
-        highs = np.maximum.accumulate(closes.view(np.int64)).view(np.float64)
+    if closes[0] > 0.0:
+        # Positive IEEE-754 doubles order exactly like their bit patterns read as int64 (and any non-positive value
+        # reads as a smaller int64 than every positive one), so once the first close is positive the integer running
+        # maximum equals the float one; numpy's integer running maximum is several times faster.
+        series = np.maximum.accumulate(closes.view(np.int64)).view(np.float64)
     else:
-        highs = np.maximum.accumulate(closes)
-    series = np.divide(closes, highs)
+        series = np.maximum.accumulate(closes)
+    np.divide(closes, series, out=series)
     series -= 1.0
     trough = int(np.argmin(series))
     if np.isnan(series[trough]):  # a NaN close breaks the precondition: no figure rather than a wrong one
         return Drawdown(series, float("nan"), None, None)
-    peak = int(np.flatnonzero(closes[: trough + 1] == highs[trough])[-1])
+    # c / h == 1 exactly iff c == h, so the peak is the last zero of the drawdown at or before the trough.
+    peak = int(np.flatnonzero(series[: trough + 1] == 0.0)[-1])
     return Drawdown(series, float(series[trough]), peak, trough)
 
 
@@ -221,9 +243,8 @@ def sharpe(returns: ArrayLike, periods_per_year: float, risk_free: float = 0.0) 
     if count < 2:
         return float("nan")
     mean = float(np.add.reduce(values)) / count
-    deviations = values - mean
-    squares = float(np.dot(deviations, deviations))
-    if squares <= FLAT * (squares + count * mean * mean):
+    squares, raw = _centred_square_sum(values, mean)
+    if squares <= FLAT * raw:
         return 0.0
     excess = mean - risk_free / periods_per_year
     return float(excess / np.sqrt(squares / (count - 1)) * np.sqrt(periods_per_year))
@@ -241,7 +262,7 @@ def sortino(returns: ArrayLike, periods_per_year: float, risk_free: float = 0.0)
     if count < 2:
         return float("nan")
     downside = np.minimum(values, 0.0)
-    squares = float(np.dot(downside, downside))
+    squares = _dot(downside, downside)
     if squares == 0.0:
         return 0.0
     excess = float(np.add.reduce(values)) / count - risk_free / periods_per_year
@@ -260,12 +281,15 @@ def beta(asset_returns: ArrayLike, benchmark_returns: ArrayLike) -> float:
     if count < 2:
         return float("nan")
     benchmark_mean = float(np.add.reduce(benchmark)) / count
-    centred = benchmark - benchmark_mean
-    variance = float(np.dot(centred, centred))
-    if variance <= FLAT * (variance + count * benchmark_mean * benchmark_mean):
+    variance, raw = _centred_square_sum(benchmark, benchmark_mean)
+    if variance <= FLAT * raw:
         return 0.0
-    # sum((a - mean_a) * (b - mean_b)) == sum(a * (b - mean_b)) because sum(b - mean_b) == 0.
-    return float(np.dot(asset, centred)) / variance
+    asset_mean = float(np.add.reduce(asset)) / count
+    asset_variance, asset_raw = _centred_square_sum(asset, asset_mean)
+    covariance = _dot(asset, benchmark) - count * asset_mean * benchmark_mean
+    if asset_variance < PRECISE * asset_raw or variance < PRECISE * raw:  # the one-pass formula lost digits
+        covariance = _dot(asset - asset_mean, benchmark - benchmark_mean)
+    return covariance / variance
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
@@ -303,54 +327,103 @@ def _step(ta: TimeArray, tb: TimeArray, interval_ms: int | None) -> int | None:
     return min(spacings) if spacings else None
 
 
-def _window_sums(values: FloatArray, width: int) -> FloatArray:
-    """sums[k] = values[k] + ... + values[k+width-1], k = 0..len-width, by doubling: O(n log width), and each sum
-    only ever holds values of its own window (exact zeros on windows of zeros, no error growing along the series
-    as with differences of a running cumsum)."""
-    count = len(values) - width + 1
-    buffers = (np.empty(len(values)), np.empty(len(values)))
-    block, size, offset, remaining, turn = values, 1, 0, width, 0
-    sums: FloatArray | None = None
-    while True:  # over the bits of `width`: block[i] = values[i] + ... + values[i+size-1]
+def _dot(a: FloatArray, b: FloatArray) -> float:
+    """sum(a * b) on this thread: BLAS's ddot (np.dot) fans large vectors out to threads, whose wake-ups made the
+    timing of a 1M-point Sharpe ratio vary tenfold on a busy machine; einsum's loop is single-threaded SIMD."""
+    return float(np.einsum("i,i->", a, b))
+
+
+def _centred_square_sum(values: FloatArray, mean: float) -> tuple[float, float]:
+    """(sum((v - mean)^2), sum(v^2)): one pass as sum(v^2) - n*mean^2, two when that cancels to under `PRECISE`
+    of sum(v^2) (it loses digits as the mean dwarfs the spread)."""
+    raw = _dot(values, values)
+    centred = raw - len(values) * mean * mean
+    if centred < PRECISE * raw:
+        deviations = values - mean
+        centred = _dot(deviations, deviations)
+    return centred, raw
+
+
+def _inner_join(ta: TimeArray, tb: TimeArray) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Indexes into a and b of their shared times, ascending. A stable sort of two sorted runs is one merge (timsort),
+    after which a shared time is an adjacent equal pair, a's copy first."""
+    both = np.concatenate([ta, tb])
+    order = np.argsort(both, kind="stable")
+    merged = both[order]
+    first = np.flatnonzero(merged[1:] == merged[:-1])
+    return order[first], order[first + 1] - len(ta)
+
+
+def _window_sums(values: FloatArray, width: int, out: FloatArray, spare: FloatArray) -> None:
+    """out[..., k] = values[..., k] + ... + values[..., k+width-1] for k < out.shape[-1] (= values.shape[-1] - width
+    + 1), along the last axis, by doubling: O(n log width), and each sum only holds values of its own window (exact
+    zeros on windows of zeros, no error growing along the series as with differences of a running cumsum).
+    Overwrites `values` and `spare` (shaped like `values`, or longer along the last axis)."""
+    count, length = out.shape[-1], values.shape[-1]
+    buffers = (values, spare)
+    block, turn, size, offset, remaining, first = values, 0, 1, 0, width, True
+    while True:  # over the bits of `width`: block[..., i] = values[..., i] + ... + values[..., i+size-1]
         if remaining & 1:
-            part = block[offset : offset + count]
-            if sums is None:
-                sums = part.copy()
+            part = block[..., offset : offset + count]
+            if first:
+                np.copyto(out, part)
+                first = False
             else:
-                sums += part
+                out += part
             offset += size
         remaining >>= 1
         if not remaining:
-            assert sums is not None
-            return sums
-        doubled = buffers[turn][: len(block) - size]
-        np.add(block[:-size], block[size:], out=doubled)
-        block, size, turn = doubled, size * 2, 1 - turn
+            return
+        turn, length = 1 - turn, length - size
+        doubled = buffers[turn][..., :length]
+        np.add(block[..., :-size], block[..., size:], out=doubled)
+        block, size = doubled, size * 2
 
 
-def _rolling_pearson(x: FloatArray, y: FloatArray, period: int) -> FloatArray:
-    """Pearson correlation of each full window of `period` (len(x) - period + 1 values)."""
-    sx, sy = _window_sums(x, period), _window_sums(y, period)
-    sxx, syy, sxy = _window_sums(x * x, period), _window_sums(y * y, period), _window_sums(x * y, period)
-    # Centred sums: sxx - sx^2/p, syy - sy^2/p, sxy - sx*sy/p.
-    sxy -= sx * sy / period
-    noise_x, noise_y = sxx * FLAT, syy * FLAT
-    sxx -= sx * sx / period
-    syy -= sy * sy / period
-    varied = (sxx > noise_x) & (syy > noise_y)
-    sxx *= syy
-    np.sqrt(sxx, out=sxx, where=varied)
-    np.divide(sxy, sxx, out=sxy, where=varied)
-    sxy[~varied] = 0.0
-    return np.clip(sxy, -1.0, 1.0, out=sxy)
+def _rolling_pearson(x: FloatArray, y: FloatArray, period: int, out: FloatArray) -> None:
+    """out[k] = Pearson correlation of x and y over window [k, k+period), for k < len(out) = len(x) - period + 1."""
+    rows = min(BLOCK, len(out))
+    work, spare = np.empty((5, rows + period - 1)), np.empty((5, rows + period - 1))
+    sums = np.empty((5, rows))
+    varied, other = np.empty(rows, dtype=bool), np.empty(rows, dtype=bool)
+    for start in range(0, len(out), BLOCK):
+        stop = min(start + BLOCK, len(out))
+        xs, ys, count = x[start : stop + period - 1], y[start : stop + period - 1], stop - start
+        values = work[:, : len(xs)]
+        np.multiply(xs, xs, out=values[0])
+        np.multiply(ys, ys, out=values[1])
+        np.copyto(values[2], xs)
+        np.copyto(values[3], ys)
+        np.multiply(xs, ys, out=values[4])
+        _window_sums(values, period, sums[:, :count], spare)
+        sxx, syy, sx, sy, scratch = sums[:, :count]
+        sxy, flags, more_flags = out[start:stop], varied[:count], other[:count]
+        np.copyto(sxy, scratch)  # row 4 holds the sums of x*y; once copied out it is scratch space
+        # Centred sums: sxy - sx*sy/p, sxx - sx^2/p, syy - sy^2/p; a centred sum within FLAT of the raw one is zero.
+        np.multiply(sx, sy, out=scratch)
+        scratch *= 1.0 / period
+        sxy -= scratch
+        for raw, total, flagged in ((sxx, sx, flags), (syy, sy, more_flags)):
+            noise = np.multiply(raw, FLAT, out=scratch)
+            np.square(total, out=total)
+            total *= 1.0 / period
+            raw -= total
+            np.greater(raw, noise, out=flagged)
+        flags &= more_flags
+        sxx *= syy
+        np.sqrt(sxx, out=sxx, where=flags)
+        np.divide(sxy, sxx, out=sxy, where=flags)
+        np.logical_not(flags, out=flags)
+        np.copyto(sxy, 0.0, where=flags)
+        np.clip(sxy, -1.0, 1.0, out=sxy)
 
 
 def _pearson(x: FloatArray, y: FloatArray) -> float:
     dx, dy = x - float(np.add.reduce(x)) / len(x), y - float(np.add.reduce(y)) / len(y)
-    sxx, syy = float(np.dot(dx, dx)), float(np.dot(dy, dy))
-    if sxx <= FLAT * float(np.dot(x, x)) or syy <= FLAT * float(np.dot(y, y)):
+    sxx, syy = _dot(dx, dx), _dot(dy, dy)
+    if sxx <= FLAT * _dot(x, x) or syy <= FLAT * _dot(y, y):
         return 0.0
-    return min(1.0, max(-1.0, float(np.dot(dx, dy)) / np.sqrt(sxx * syy)))
+    return min(1.0, max(-1.0, _dot(dx, dy) / np.sqrt(sxx * syy)))
 
 
 def _last_correlation(
@@ -359,8 +432,8 @@ def _last_correlation(
     """Correlation over the last `period` aligned returns, reading only tails of the series.
 
     The shared candles of two suffixes are exactly the shared candles of the whole series from the later suffix
-    start on, with the same neighbours, so their last returns are the whole series' last returns. The tail doubles
-    (a loop over doublings, not points) until it holds `period` returns or covers both series.
+    start on, with the same neighbours, so their last returns are the whole series' last returns. The tail grows
+    fourfold (a loop over growths, not points) until it holds `period` returns or covers both series.
     """
     step = _step(ta, tb, interval_ms)
     if step is None:

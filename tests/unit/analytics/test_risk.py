@@ -67,9 +67,15 @@ def pandas_correlation(ta: np.ndarray, ca: np.ndarray, tb: np.ndarray, cb: np.nd
     return returns["a"].rolling(period).corr(returns["b"])
 
 
-def assert_same_with_same_warm_up(ours: np.ndarray, theirs: np.ndarray) -> None:
+# Correlations near 0 make a relative tolerance meaningless: pandas' rolling sums drift by ~1e-13 in absolute terms
+# over 100k points (ours stay within 1e-15 of the exact value, see the exact-window test), so correlations are also
+# allowed this absolute difference.
+CORRELATION_ATOL = 1e-12
+
+
+def assert_same_with_same_warm_up(ours: np.ndarray, theirs: np.ndarray, atol: float = 0.0) -> None:
     np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
-    np.testing.assert_allclose(ours[~np.isnan(ours)], theirs[~np.isnan(theirs)], rtol=RTOL)
+    np.testing.assert_allclose(ours[~np.isnan(ours)], theirs[~np.isnan(theirs)], rtol=RTOL, atol=atol)
 
 
 # --- periods per year -------------------------------------------------------------------------------------------
@@ -114,6 +120,11 @@ def test_volatility_equals_pandas_rolling_sample_std_of_log_returns_annualised(p
     closes = walk(period, 5_000)
     per_year = periods_per_year(interval)
     assert_same_with_same_warm_up(volatility(closes, period, per_year), pandas_volatility(closes, period, per_year))
+
+
+def test_volatility_of_a_long_series_equals_pandas_across_the_whole_series() -> None:
+    closes = walk(48, 100_003, start=60_000.0, sigma=0.002)
+    assert_same_with_same_warm_up(volatility(closes, 90, 525_600), pandas_volatility(closes, 90, 525_600))
 
 
 def test_volatility_of_a_two_step_zigzag_is_root_two_per_period() -> None:
@@ -192,7 +203,7 @@ def test_correlation_equals_pandas_rolling_corr_of_log_returns_on_identical_time
     result = correlation(times, ca, times, cb, 90)
     expected = pandas_correlation(times, ca, times, cb, 90)
     assert result.times.tolist() == expected.index.tolist()
-    assert_same_with_same_warm_up(result.values, expected.to_numpy())
+    assert_same_with_same_warm_up(result.values, expected.to_numpy(), CORRELATION_ATOL)
 
 
 def test_correlation_on_candles_with_gaps_equals_pandas_on_the_joined_gap_free_returns() -> None:
@@ -201,7 +212,40 @@ def test_correlation_on_candles_with_gaps_equals_pandas_on_the_joined_gap_free_r
     result = correlation(ta, ca, tb, cb, 30, interval_ms=MINUTE)
     expected = pandas_correlation(ta, ca, tb, cb, 30)
     assert result.times.tolist() == expected.index.tolist()
-    assert_same_with_same_warm_up(result.values, expected.to_numpy())
+    assert_same_with_same_warm_up(result.values, expected.to_numpy(), CORRELATION_ATOL)
+
+
+def test_correlation_of_long_series_with_gaps_equals_pandas_across_the_whole_series() -> None:
+    ta, ca = with_gaps(49, minutes(100_003), walk(49, 100_003, sigma=0.002), 2_000)
+    tb, cb = with_gaps(50, minutes(100_003), walk(50, 100_003, sigma=0.002), 2_000)
+    result = correlation(ta, ca, tb, cb, 90, interval_ms=MINUTE)
+    expected = pandas_correlation(ta, ca, tb, cb, 90)
+    assert result.times.tolist() == expected.index.tolist()
+    assert_same_with_same_warm_up(result.values, expected.to_numpy(), CORRELATION_ATOL)
+
+
+def test_correlation_of_each_window_equals_the_exact_two_pass_formula() -> None:
+    times, ca, cb = minutes(40_000), walk(51, 40_000, sigma=0.002), walk(52, 40_000, sigma=0.002)
+    result = correlation(times, ca, times, cb, 60)
+    x = np.lib.stride_tricks.sliding_window_view(log_returns(ca), 60).astype(np.longdouble)
+    y = np.lib.stride_tricks.sliding_window_view(log_returns(cb), 60).astype(np.longdouble)
+    dx, dy = x - x.mean(axis=1, keepdims=True), y - y.mean(axis=1, keepdims=True)
+    exact = (dx * dy).sum(axis=1) / np.sqrt((dx * dx).sum(axis=1) * (dy * dy).sum(axis=1))
+    np.testing.assert_allclose(result.values[59:], exact.astype(np.float64), rtol=0, atol=1e-14)
+
+
+def test_correlation_across_a_long_outage_and_regular_gaps_equals_pandas() -> None:
+    times = minutes(150_000)
+    a_kept = np.ones(150_000, dtype=bool)
+    a_kept[40_000:90_000] = False  # a long outage on a
+    b_kept = np.ones(150_000, dtype=bool)
+    b_kept[4_096::4_096] = False  # b misses every 4,096th candle
+    ta, ca = times[a_kept], walk(53, 150_000, sigma=0.002)[a_kept]
+    tb, cb = times[b_kept], walk(54, 150_000, sigma=0.002)[b_kept]
+    result = correlation(ta, ca, tb, cb, 30)
+    expected = pandas_correlation(ta, ca, tb, cb, 30)
+    assert result.times.tolist() == expected.index.tolist()
+    assert_same_with_same_warm_up(result.values, expected.to_numpy(), CORRELATION_ATOL)
 
 
 def test_correlation_with_gaps_has_no_nan_after_the_warm_up() -> None:
@@ -238,6 +282,13 @@ def test_correlation_with_a_coin_that_just_went_flat_is_zero_once_the_window_is_
     result = correlation(times, walk(20, 300), times, flat_later, 30)
     assert result.values[229:].tolist() == [0.0] * 70
     assert np.all(result.values[29:199] != 0.0)
+
+
+def test_correlation_with_a_steadily_compounding_coin_is_zero_not_rounding_noise() -> None:
+    # Its log returns differ only by rounding (1e-15), which a naive formula turns into a correlation of ~0.3.
+    times = minutes(300)
+    result = correlation(times, walk(46, 300), times, 1.5 * 1.002 ** np.arange(300), 30)
+    assert result.values[29:].tolist() == [0.0] * 270
 
 
 @pytest.mark.parametrize("count", [0, 1, 2, 30])
@@ -389,6 +440,25 @@ def test_sharpe_of_one_and_three_percent_per_quarter_is_two_root_two() -> None:
 @pytest.mark.parametrize("returns", [[0.0] * 10, [0.01] * 10, [-0.003] * 1_000])
 def test_sharpe_of_returns_that_do_not_vary_is_zero(returns: list[float]) -> None:
     assert sharpe(returns, 365) == 0.0
+
+
+def test_sharpe_and_beta_stay_exact_when_the_mean_dwarfs_the_spread() -> None:
+    # mean / std = 1e5: a one-pass sum(r^2) - n*mean^2 would lose ten digits here.
+    rng = np.random.default_rng(55)
+    steady, other = 0.05 + rng.normal(0.0, 5e-7, 2_000), rng.normal(0.0, 0.01, 2_000)
+    series = pd.Series(steady)
+    assert sharpe(steady, 365) == pytest.approx(series.mean() / series.std() * math.sqrt(365), rel=RTOL)
+    expected_beta = pd.Series(other).cov(series) / series.var()
+    assert beta(other, steady) == pytest.approx(expected_beta, rel=RTOL)
+    follower = 0.03 + 2 * (steady - 0.05) + rng.normal(0.0, 1e-7, 2_000)  # steady too, beta about 2
+    expected_beta = pd.Series(follower).cov(series) / series.var()
+    assert beta(follower, steady) == pytest.approx(expected_beta, rel=RTOL)
+
+
+def test_sharpe_and_beta_treat_a_steadily_compounding_coin_as_flat() -> None:
+    steady = log_returns(1.5 * 1.002 ** np.arange(300))
+    assert sharpe(steady, 365) == 0.0
+    assert beta(log_returns(walk(47, 300)), steady) == 0.0
 
 
 @pytest.mark.parametrize("returns", [[], [0.01]])
