@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Literal
 
 import msgspec
@@ -10,10 +11,15 @@ from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.params import FromPath, FromQuery
 
+from application.analytics import risk_queries
 from application.analytics.indicators import IndicatorQuery, check_ranges, indicator_series
+from application.analytics.risk_queries import PairQuery, SeriesQuery
 from application.analytics.summary import SummaryQuery, latest_summary
+from application.market.queries import parse_symbols
+from application.ports.cache import Series
 from domain.analytics.indicators import IndicatorInfo, catalog, describe
 from domain.market.instruments import Instrument
+from domain.shared.errors import FieldError, InvalidInput
 from entrypoints.http.services import Api
 
 MAX_PERIOD = 1_000
@@ -23,6 +29,11 @@ _RESERVED = {"interval", "limit", "exchange"}
 
 class IndicatorsResponse(msgspec.Struct, frozen=True):
     indicators: list[IndicatorInfo]
+
+
+def _symbol(coin: str, quote: str, field: str) -> str:
+    """`BTC` (a coin, against the reference quote) or a whole `BTC-USDT`."""
+    return Instrument.parse(coin if "-" in coin else f"{coin}-{quote}", field).symbol
 
 
 class AnalyticsController(Controller):
@@ -149,6 +160,98 @@ class AnalyticsController(Controller):
             lambda: latest_summary(query, api.market.catalog, api.market.candles),
         )
         return Response(body, media_type=MediaType.JSON)
+
+    async def _cached(self, api: Api, kind: str, series: list[Series], key: str, compute: Any) -> Response[bytes]:
+        return Response(await api.analytics.get_or_compute(kind, series, key, compute), media_type=MediaType.JSON)
+
+    @get("/volatility/{symbol:str}", summary="Annualised volatility: sample deviation of log returns over `period`")
+    async def volatility(
+        self,
+        api: NamedDependency[Api],
+        symbol: FromPath[str],
+        period: FromQuery[int] = 30,
+        interval: FromQuery[str] = "1m",
+        limit: FromQuery[int] = 500,
+        exchange: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        query = SeriesQuery(
+            symbol=Instrument.parse(symbol).symbol,
+            interval=interval,
+            exchange=exchange or api.market.default_exchange,
+            period=period,
+            limit=limit,
+        )
+        series: list[Series] = [(query.exchange, query.symbol, query.interval)]
+        compute = partial(risk_queries.volatility, query, api.market.catalog, api.market.candles)
+        return await self._cached(api, "risk", series, f"volatility|{period}|{limit}", compute)
+
+    @get("/drawdown/{symbol:str}", summary="Drawdown from the running high, and the maximum drawdown")
+    async def drawdown(
+        self,
+        api: NamedDependency[Api],
+        symbol: FromPath[str],
+        interval: FromQuery[str] = "1m",
+        limit: FromQuery[int] = 500,
+        exchange: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        query = SeriesQuery(
+            symbol=Instrument.parse(symbol).symbol,
+            interval=interval,
+            exchange=exchange or api.market.default_exchange,
+            limit=limit,
+        )
+        series: list[Series] = [(query.exchange, query.symbol, query.interval)]
+        compute = partial(risk_queries.drawdown, query, api.market.catalog, api.market.candles)
+        return await self._cached(api, "risk", series, f"drawdown|{limit}", compute)
+
+    @get("/risk/{symbol:str}", summary="Sharpe and Sortino ratios, volatility, drawdown and beta against BTC")
+    async def risk(
+        self,
+        api: NamedDependency[Api],
+        symbol: FromPath[str],
+        interval: FromQuery[str] = "1m",
+        limit: FromQuery[int] = 500,
+        exchange: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        instrument = Instrument.parse(symbol)
+        query = SeriesQuery(
+            symbol=instrument.symbol, interval=interval, exchange=exchange or api.market.default_exchange, limit=limit
+        )
+        benchmark = Instrument("BTC", instrument.quote).symbol
+        series: list[Series] = [(query.exchange, s, query.interval) for s in dict.fromkeys([query.symbol, benchmark])]
+        compute = partial(risk_queries.risk_figures, query, api.market.catalog, api.market.candles)
+        return await self._cached(api, "risk", series, f"risk|{limit}", compute)
+
+    @get("/correlation", summary="Correlation of log returns: coin1 and coin2 over time, or a matrix of `symbols`")
+    async def correlation(
+        self,
+        api: NamedDependency[Api],
+        coin1: FromQuery[str | None] = None,
+        coin2: FromQuery[str | None] = None,
+        symbols: FromQuery[str | None] = None,
+        period: FromQuery[int] = 90,
+        interval: FromQuery[str] = "1m",
+        limit: FromQuery[int] = 500,
+        exchange: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        source = exchange or api.market.default_exchange
+        quote = api.market.catalog.reference[0].quote
+        if symbols is not None:
+            names = parse_symbols(symbols)
+            series: list[Series] = [(source, name, interval) for name in names]
+            matrix = partial(
+                risk_queries.correlation_matrix, names, interval, source, period, api.market.catalog, api.market.candles
+            )
+            return await self._cached(api, "correlation", series, f"matrix|{period}", matrix)
+        if not coin1 or not coin2:
+            raise InvalidInput(
+                [FieldError("coin1", "name two coins (coin1, coin2) or a list of symbols (symbols=BTC-USDT,ETH-USDT)")]
+            )
+        first, second = (_symbol(coin, quote, field) for coin, field in ((coin1, "coin1"), (coin2, "coin2")))
+        query = PairQuery(first=first, second=second, interval=interval, exchange=source, period=period, limit=limit)
+        pair: list[Series] = [(source, first, interval), (source, second, interval)]
+        compute = partial(risk_queries.pair_correlation, query, api.market.catalog, api.market.candles)
+        return await self._cached(api, "correlation", pair, f"pair|{period}|{limit}", compute)
 
     @get("/indicators", summary="Every TA-Lib function with its inputs, parameters and outputs")
     async def indicators(self) -> IndicatorsResponse:
