@@ -51,7 +51,9 @@ async def indicator_series(query: IndicatorQuery, catalog: Catalog, candles: Can
     info = computable(describe(query.name))
     values = parameters(info, query.parameters)
     (instrument,) = await catalog.require([query.symbol])
-    needed = query.limit + max(lookback(info, values), 0) + HISTORY_BARS
+    # A window that does not depend on `limit`: path-dependent functions (VWAP, OBV, SAR...) start where
+    # it starts, so asking for fewer points must not change the values of the points returned.
+    needed = MAX_POINTS + max(lookback(info, values), 0) + HISTORY_BARS
     last = await candles.last_open_time(query.exchange, instrument.symbol, interval)
     if last is None:
         raise NoCandles(f"No {interval} candles of {instrument.symbol} from {query.exchange} yet.")

@@ -104,6 +104,8 @@ def parameters(info: IndicatorInfo, given: Mapping[str, str]) -> dict[str, float
             continue
         if parameter.kind == "real" and not np.isfinite(value):
             problems.append(FieldError(name, "must be a finite number"))
+        elif parameter.kind != "real" and not -(2**31) <= value < 2**31:
+            problems.append(FieldError(name, "out of the range TA-Lib accepts"))
         elif parameter.kind == "ma_type" and not 0 <= int(value) < MA_TYPES:
             problems.append(FieldError(name, f"must be an MA type from 0 to {MA_TYPES - 1}"))
         values[name] = value
@@ -134,11 +136,18 @@ def _lookback(name: str, values: tuple[tuple[str, float | int], ...]) -> int:
 _COLUMNS = frozenset({"open", "high", "low", "close", "volume"})
 
 
+# Their outputs are positions in the array TA-Lib was given, which a caller never sees.
+_POSITIONAL = frozenset({"MAXINDEX", "MININDEX", "MINMAXINDEX"})
+
+
 def computable(info: IndicatorInfo) -> IndicatorInfo:
-    """The function, if candles give all its inputs (MAVP also wants a series of periods); 422 otherwise."""
+    """The function, if candles give all its inputs (MAVP also wants a series of periods) and its outputs
+    mean something outside the call (not array positions); 422 otherwise."""
     missing = [name for name in info.inputs if name not in _COLUMNS]
     if missing:
         raise InvalidInput([FieldError("name", f"{info.name} needs inputs candles do not have: {', '.join(missing)}")])
+    if info.name in _POSITIONAL:
+        raise InvalidInput([FieldError("name", f"{info.name} returns array positions; use MAX or MIN for values")])
     return info
 
 
@@ -149,4 +158,10 @@ def compute(info: IndicatorInfo, bars: Bars, values: Mapping[str, float | int]) 
     outputs: Any = function(*(bars.column(name) for name in info.inputs), **values)
     if isinstance(outputs, np.ndarray):
         outputs = [outputs]
-    return {name: np.asarray(output, dtype=np.float64) for name, output in zip(info.outputs, outputs, strict=True)}
+    result = {name: np.asarray(output, dtype=np.float64) for name, output in zip(info.outputs, outputs, strict=True)}
+    # TA-Lib pads integer outputs (candle patterns, trend flags) with 0, which reads as "no pattern":
+    # the warm-up is NaN for every output, as it already is for the real ones.
+    warm_up = min(max(lookback(info, values), 0), len(bars))
+    for output in result.values():
+        output[:warm_up] = np.nan
+    return result

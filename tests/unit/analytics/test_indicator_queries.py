@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 import talib
 
-from application.analytics.indicators import HISTORY_BARS, IndicatorQuery, NoCandles, check_ranges, indicator_series
+from application.analytics.indicators import (
+    HISTORY_BARS,
+    MAX_POINTS,
+    IndicatorQuery,
+    NoCandles,
+    check_ranges,
+    indicator_series,
+)
 from application.market.catalog import Catalog, UnknownInstrument
 from domain.shared.errors import InvalidInput
 
@@ -42,12 +49,20 @@ def query(**changes) -> IndicatorQuery:
 async def test_the_newest_points_equal_ta_lib_over_the_loaded_history(store):
     result = await indicator_series(query(limit=100), Catalog(NoListings()), store)
     closes = np.array([float(c.close) for c in store.series("1m")])
-    loaded = closes[-(100 + 14 + HISTORY_BARS) :]
-    expected = talib.RSI(loaded, 14)[-100:]
+    # The window (MAX_POINTS + lookback + HISTORY_BARS buckets) holds all 3,000 candles here.
+    assert len(closes) < MAX_POINTS + 14 + HISTORY_BARS
+    expected = talib.RSI(closes, 14)[-100:]
     assert [p["value"] for p in result.points] == pytest.approx(list(expected), rel=1e-9)
     assert len(result.points) == 100
     assert result.points[-1]["time"] == "2026-01-03T01:59:00Z"
     assert (result.indicator, result.parameters, result.outputs) == ("RSI", {"timeperiod": 14}, ["value"])
+
+
+async def test_the_points_returned_do_not_depend_on_how_many_are_asked_for(store):
+    for name in ("VWAP", "OBV", "SAR"):
+        many = await indicator_series(query(name=name, parameters={}, limit=500), Catalog(NoListings()), store)
+        few = await indicator_series(query(name=name, parameters={}, limit=10), Catalog(NoListings()), store)
+        assert few.points == many.points[-10:], name
 
 
 async def test_points_in_the_warm_up_are_null(store):

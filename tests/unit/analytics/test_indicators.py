@@ -163,13 +163,33 @@ def test_parameters_out_of_range_or_of_the_wrong_type_are_invalid_input(name, gi
 def test_every_function_but_those_needing_inputs_candles_lack_computes_over_bars():
     b = bars(random_walk(300), "1m")
     for name, info in catalog().items():
-        if name == "MAVP":
+        if name in ("MAVP", "MAXINDEX", "MININDEX", "MINMAXINDEX"):
             with pytest.raises(InvalidInput):
                 computable(info)
             continue
         outputs = compute(computable(info), b, parameters(info, {}))
         assert set(outputs) == set(info.outputs), name
         assert all(len(values) == 300 for values in outputs.values()), name
+
+
+def test_integer_outputs_are_nan_during_the_warm_up_not_zero():
+    b = bars(random_walk(100), "1m")
+    info = describe("CDLENGULFING")
+    pattern = compute(info, b, parameters(info, {}))["integer"]
+    warm_up = lookback(info, {})
+    assert np.isnan(pattern[:warm_up]).all()
+    assert not np.isnan(pattern[warm_up:]).any()
+
+
+def test_functions_returning_array_positions_are_refused():
+    with pytest.raises(InvalidInput):
+        computable(describe("MAXINDEX"))
+
+
+def test_a_huge_integer_parameter_is_invalid_input_not_an_overflow():
+    with pytest.raises(InvalidInput) as raised:
+        parameters(describe("SMA"), {"timeperiod": "99999999999"})
+    assert raised.value.errors[0].field == "timeperiod"
 
 
 def test_parameters_not_given_take_ta_libs_defaults():
