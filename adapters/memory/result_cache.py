@@ -6,7 +6,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
-from application.ports.cache import Series
+from application.ports.cache import Lookup, Series
 
 
 class MemoryResultCache:
@@ -16,24 +16,28 @@ class MemoryResultCache:
         self._max_entries = max_entries
         self._clock = clock
 
-    def _full_key(self, series: Sequence[Series], key: str) -> str:
-        versions = ",".join(f"{'/'.join(s)}@{self._versions.get(s, 0)}" for s in series)
-        return f"{versions}|{key}"
+    @staticmethod
+    def _full_key(series: Sequence[Series], versions: Sequence[int], key: str) -> str:
+        named = ",".join(f"{'/'.join(s)}@{v}" for s, v in zip(series, versions, strict=True))
+        return f"{named}|{key}"
 
-    async def get(self, series: Sequence[Series], key: str) -> bytes | None:
-        full = self._full_key(series, key)
+    async def get(self, series: Sequence[Series], key: str) -> Lookup:
+        versions = tuple(self._versions.get(s, 0) for s in series)
+        full = self._full_key(series, versions, key)
         entry = self._entries.get(full)
         if entry is None:
-            return None
+            return Lookup(None, versions)
         expires, value = entry
         if expires <= self._clock():
             del self._entries[full]
-            return None
+            return Lookup(None, versions)
         self._entries.move_to_end(full)
-        return value
+        return Lookup(value, versions)
 
-    async def put(self, series: Sequence[Series], key: str, value: bytes, ttl_seconds: int) -> None:
-        full = self._full_key(series, key)
+    async def put(
+        self, series: Sequence[Series], versions: Sequence[int], key: str, value: bytes, ttl_seconds: int
+    ) -> None:
+        full = self._full_key(series, versions, key)
         self._entries[full] = (self._clock() + ttl_seconds, value)
         self._entries.move_to_end(full)
         while len(self._entries) > self._max_entries:

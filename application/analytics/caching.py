@@ -23,10 +23,11 @@ class CachedResults:
     async def get_or_compute(
         self, kind: str, series: Sequence[Series], key: str, compute: Callable[[], Awaitable[msgspec.Struct]]
     ) -> bytes:
-        cached = await self._cache.get(series, f"{kind}:{key}")
-        self._counted(kind, cached is not None)
-        if cached is not None:
-            return cached
+        lookup = await self._cache.get(series, f"{kind}:{key}")
+        self._counted(kind, lookup.value is not None)
+        if lookup.value is not None:
+            return lookup.value
         value = _encoder.encode(await compute())
-        await self._cache.put(series, f"{kind}:{key}", value, TTL_SECONDS[kind])
+        # Under the versions read before computing: if a candle arrived meanwhile, this value is already old.
+        await self._cache.put(series, lookup.versions, f"{kind}:{key}", value, TTL_SECONDS[kind])
         return value

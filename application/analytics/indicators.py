@@ -8,7 +8,7 @@ import msgspec
 
 from application.market.catalog import Catalog
 from application.ports.market import CandleStore
-from domain.analytics.indicators import computable, compute, describe, lookback, parameters
+from domain.analytics.indicators import IndicatorInfo, computable, compute, describe, lookback, parameters
 from domain.analytics.series import bars_from_rows, rfc3339_times
 from domain.market.intervals import INTERVAL_MS, check_interval
 from domain.shared.errors import FieldError, InvalidInput, NotFound
@@ -44,23 +44,34 @@ class IndicatorResult(msgspec.Struct, frozen=True, kw_only=True):
     points: list[dict[str, str | float | None]]
 
 
-async def indicator_series(query: IndicatorQuery, catalog: Catalog, candles: CandleStore) -> IndicatorResult:
+async def check_query(query: IndicatorQuery, catalog: Catalog) -> None:
+    """Every rejection a query can meet before its candles are read (callers run it before the cache,
+    so that refused requests are not counted as cache misses)."""
+    await _checked(query, catalog)
+
+
+async def _checked(query: IndicatorQuery, catalog: Catalog) -> tuple[str, IndicatorInfo, dict[str, float | int], str]:
     interval = check_interval(query.interval)
     if not 1 <= query.limit <= MAX_POINTS:
         raise InvalidInput([FieldError("limit", f"must be between 1 and {MAX_POINTS}")])
     info = computable(describe(query.name))
     values = parameters(info, query.parameters)
     (instrument,) = await catalog.require([query.symbol])
+    return interval, info, values, instrument.symbol
+
+
+async def indicator_series(query: IndicatorQuery, catalog: Catalog, candles: CandleStore) -> IndicatorResult:
+    interval, info, values, symbol = await _checked(query, catalog)
     # A window that does not depend on `limit`: path-dependent functions (VWAP, OBV, SAR...) start where
     # it starts, so asking for fewer points must not change the values of the points returned.
     needed = MAX_POINTS + max(lookback(info, values), 0) + HISTORY_BARS
-    last = await candles.last_open_time(query.exchange, instrument.symbol, interval)
+    last = await candles.last_open_time(query.exchange, symbol, interval)
     if last is None:
-        raise NoCandles(f"No {interval} candles of {instrument.symbol} from {query.exchange} yet.")
+        raise NoCandles(f"No {interval} candles of {symbol} from {query.exchange} yet.")
     # The last `needed` buckets, not candles: gaps inside them are filled, and a long silence before
     # them (a feed switched off for a month) is not turned into a month of flat bars.
     step = INTERVAL_MS[interval]
-    rows = await candles.ohlcv(query.exchange, instrument.symbol, interval, last - (needed - 1) * step, last + step)
+    rows = await candles.ohlcv(query.exchange, symbol, interval, last - (needed - 1) * step, last + step)
     series = bars_from_rows(rows, interval)
     outputs = compute(info, series, values)
     first = max(len(series) - query.limit, 0)
@@ -75,7 +86,7 @@ async def indicator_series(query: IndicatorQuery, catalog: Catalog, candles: Can
             point[name] = output[index]
         points.append(point)
     return IndicatorResult(
-        symbol=instrument.symbol,
+        symbol=symbol,
         interval=interval,
         exchange=query.exchange,
         indicator=info.name,

@@ -12,7 +12,7 @@ from litestar.enums import MediaType
 from litestar.params import FromPath, FromQuery
 
 from application.analytics import risk_queries
-from application.analytics.indicators import IndicatorQuery, check_ranges, indicator_series
+from application.analytics.indicators import IndicatorQuery, check_query, check_ranges, indicator_series
 from application.analytics.risk_queries import PairQuery, SeriesQuery
 from application.analytics.summary import SummaryQuery, latest_summary
 from application.market.queries import parse_symbols
@@ -51,6 +51,7 @@ class AnalyticsController(Controller):
             parameters=params,
             limit=limit,
         )
+        await check_query(query, api.market.catalog)
         key = f"{query.name}|{sorted(query.parameters.items())}|{query.limit}"
         body = await api.analytics.get_or_compute(
             "indicator",
