@@ -17,6 +17,7 @@ the file (candle files are parsed whole first, as an import would).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -247,7 +248,13 @@ class ReplayFeed:
         finally:
             if process.returncode is None:
                 process.kill()
-                await process.wait()
+                # Drain what the killed process left in the pipes first: a pipe whose reading was paused
+                # (we stopped consuming) never sees its end of file, and wait() waits for both to close.
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(10):
+                        await process.stdout.read()
+                        await process.stderr.read()
+                        await process.wait()
 
     def _zstd_failed(self, error: str) -> ReplayError:
         return ReplayError(f"zstd could not decompress {self._path.name}: {error.strip()[:500]}")
