@@ -29,6 +29,7 @@ class IngestStats:
     published: int = 0
     dropped: int = 0
     publish_failures: int = 0
+    feed_failures: int = 0
     # Seconds from a record entering the buffer to its acknowledgement, for the latest batch.
     last_batch_lag: float = 0.0
 
@@ -46,6 +47,7 @@ class Ingestor:
         buffer_size: int = 100_000,
         batch_size: int = 2_000,
         retry_seconds: float = 0.5,
+        shutdown_seconds: float = 10.0,
     ) -> None:
         self.feed = feed
         self._publisher = publisher
@@ -53,6 +55,8 @@ class Ingestor:
         self._buffer_size = buffer_size
         self._batch_size = batch_size
         self._retry_seconds = retry_seconds
+        # How long, once stopped, the sender keeps trying to flush an unreachable broker.
+        self._shutdown_seconds = shutdown_seconds
         self._ready = asyncio.Event()
         self.stats = IngestStats()
 
@@ -69,6 +73,21 @@ class Ingestor:
         await sender
 
     async def _read(self, instruments: Sequence[Instrument], resume_from: Mapping[str, int] | None) -> None:
+        """Read the feed; a feed that fails (a bug, a missing file) is logged and started again, never silent."""
+        delay = self._retry_seconds
+        while True:
+            try:
+                await self._consume(instruments, resume_from)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.stats.feed_failures += 1
+                log.exception("the %s feed failed; starting it again in %.1f s", self.feed.exchange, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    async def _consume(self, instruments: Sequence[Instrument], resume_from: Mapping[str, int] | None) -> None:
         buffer, stats = self._buffer, self.stats
         stream = self.feed.stream(instruments, resume_from) if resume_from else self.feed.stream(instruments)
         async for event in stream:
@@ -82,7 +101,13 @@ class Ingestor:
 
     async def _send(self, stop: asyncio.Event) -> None:
         buffer, stats = self._buffer, self.stats
+        deadline: float | None = None
         while True:
+            if stop.is_set() and deadline is None:
+                deadline = time.monotonic() + self._shutdown_seconds
+            if deadline is not None and buffer and stats.publish_failures and time.monotonic() > deadline:
+                log.error("giving up at shutdown with %d records unpublished (the broker is unreachable)", len(buffer))
+                return
             if not buffer:
                 if stop.is_set():
                     return
@@ -103,9 +128,6 @@ class Ingestor:
                 # Keep the batch at the head of the buffer and try again: order per key is preserved.
                 stats.publish_failures += 1
                 log.warning("publishing market data failed; retrying (%d buffered): %s", len(buffer), error)
-                if stop.is_set() and stats.publish_failures > 20:
-                    log.error("giving up at shutdown with %d records unpublished", len(buffer))
-                    return
                 await asyncio.sleep(self._retry_seconds)
                 continue
             # The reader may have dropped from the head while we waited: remove only what is still ours.

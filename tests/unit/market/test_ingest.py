@@ -144,3 +144,40 @@ async def test_stopping_flushes_what_is_buffered():
     stop.set()
     await task
     assert len(publisher.published) == 300
+
+
+class FailingOnceFeed(FakeFeed):
+    """Raises on its first start (a bug, a missing file), then streams."""
+
+    def __init__(self, events: Sequence[MarketEvent]) -> None:
+        super().__init__(events)
+        self.starts = 0
+
+    async def stream(self, instruments: Sequence[Instrument]) -> AsyncIterator[MarketEvent]:
+        self.starts += 1
+        if self.starts == 1:
+            raise FileNotFoundError("no such capture")
+        async for event in super().stream(instruments):
+            yield event
+
+
+async def test_a_failing_feed_is_counted_and_started_again():
+    publisher = FlakyPublisher()
+    feed = FailingOnceFeed(trades(50))
+    ingestor = Ingestor(feed, publisher, retry_seconds=0.01)
+    await run_until_published(ingestor, publisher, 50)
+    assert ingestor.stats.feed_failures == 1
+    assert feed.starts == 2
+
+
+async def test_stopping_while_the_broker_is_unreachable_gives_up_after_the_shutdown_deadline():
+    publisher = FlakyPublisher(failures=10_000)
+    feed = FakeFeed(trades(10))
+    ingestor = Ingestor(feed, publisher, retry_seconds=0.01, shutdown_seconds=0.2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(ingestor.run([Instrument("BTC", "USDT")], stop))
+    await wait_until(lambda: ingestor.stats.publish_failures > 0)
+    stop.set()
+    async with asyncio.timeout(5):
+        await task
+    assert ingestor.stats.buffered == 10
