@@ -242,7 +242,7 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     cache_invalidator = providers.Singleton(CacheInvalidator, result_cache)
-    live_indicators = providers.Singleton(LiveIndicators, cache_invalidator, candle_store, live_fanout)
+    live_indicators = providers.Singleton(LiveIndicators, cache_invalidator, candle_store, live_fanout, now_ms)
     invalidation_source = providers.Selector(
         mode,
         embedded=providers.Singleton(BusRecordSource, in_process_bus, providers.Object((CANDLES_TOPIC,))),

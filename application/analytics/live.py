@@ -9,7 +9,7 @@ is fed as a flat bar, as the batch side fills gaps.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,10 +59,13 @@ class LiveIndicators:
 
     topics = (CANDLES_TOPIC,)
 
-    def __init__(self, invalidator: CacheInvalidator, store: CandleStore, fanout: LiveFanout) -> None:
+    def __init__(
+        self, invalidator: CacheInvalidator, store: CandleStore, fanout: LiveFanout, now_ms: Callable[[], int]
+    ) -> None:
         self._invalidator = invalidator
         self._store = store
         self._fanout = fanout
+        self._now_ms = now_ms
         self._series: dict[Series, _Tracked] = {}
 
     async def load_positions(self) -> dict[str, int]:
@@ -86,17 +89,32 @@ class LiveIndicators:
         if not finals:
             return
         updates = []
+        now = self._now_ms()
         for candle in sorted(finals.values(), key=lambda c: c.open_time):
             summary = await self._advance(candle)
-            updates.append(LiveUpdate(kind="indicators", symbol=candle.symbol, payload=self._payload(summary)))
-        await self._fanout.publish(updates)
+            # Imports and backfills publish history as final candles too: subscribers hear only of candles
+            # that closed just now, not of every minute of a file.
+            recent = candle.open_time + 2 * INTERVAL_MS[candle.interval] >= now
+            if summary is not None and recent:
+                updates.append(LiveUpdate(kind="indicators", symbol=candle.symbol, payload=self._payload(summary)))
+        if updates:
+            await self._fanout.publish(updates)
 
-    async def _advance(self, candle: Candle) -> Summary:
+    async def _advance(self, candle: Candle) -> Summary | None:
+        """The summary after this candle; None for a candle older than the trackers' window (history)."""
         key = (candle.exchange, candle.symbol, candle.interval)
-        tracked = self._series.get(key)
-        if tracked is None or candle.open_time <= tracked.last_time:
-            tracked = self._series[key] = await self._rebuild(key, candle.open_time)
         step = INTERVAL_MS[candle.interval]
+        tracked = self._series.get(key)
+        if tracked is not None and candle.open_time <= tracked.last_time - HISTORY_BARS * step:
+            return None  # an import of old history: it does not move the latest values
+        # A new series, a correction of a candle already applied, or a silence longer than the window:
+        # start again from the stored buckets before this candle.
+        if (
+            tracked is None
+            or candle.open_time <= tracked.last_time
+            or candle.open_time - tracked.last_time > HISTORY_BARS * step
+        ):
+            tracked = self._series[key] = await self._rebuild(key, candle.open_time)
         while tracked.last_time and tracked.last_time + step < candle.open_time:
             flat = tracked.last_close
             self._feed(tracked, Bar(flat, flat, flat, 0.0), tracked.last_time + step)
