@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import msgspec
 
 from application.ports.market import ListedInstruments
@@ -22,11 +25,34 @@ class UnknownInstrument(NotFound):
 
 
 class Catalog:
-    def __init__(self, listed: ListedInstruments, quote: str = "USDT") -> None:
+    def __init__(
+        self,
+        listed: ListedInstruments,
+        quote: str = "USDT",
+        fresh_seconds: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._listed = listed
         self.reference = reference_instruments(quote)
+        # Every price, candle and analytics request checks its symbol here: read the listings at most
+        # this often (a new listing is seen by the other replicas within that time; here at once).
+        self._fresh_seconds = fresh_seconds
+        self._clock = clock
+        self._cached: tuple[float, list[InstrumentInfo]] | None = None
+
+    def forget(self) -> None:
+        """A listing was just added: the next question reads the listings again."""
+        self._cached = None
 
     async def instruments(self) -> list[InstrumentInfo]:
+        now = self._clock()
+        if self._cached is not None and now - self._cached[0] < self._fresh_seconds:
+            return self._cached[1]
+        known = await self._read()
+        self._cached = (now, known)
+        return known
+
+    async def _read(self) -> list[InstrumentInfo]:
         names = {coin.symbol: coin.name for coin in REFERENCE_COINS}
         known = [
             InstrumentInfo(symbol=i.symbol, base=i.base, quote=i.quote, base_name=names[i.base], reference=True)

@@ -21,4 +21,6 @@ async def list_instrument(cmd: ListInstrument, uow: UnitOfWork, catalog: Catalog
     instrument = Instrument.parse(cmd.symbol)
     listing = await uow.get_or_new(Listing, listing_id(instrument))
     listing.list(instrument, cmd.name, reference=catalog.reference, by=cmd.admin_id, at=clock.now())
-    return Listed(instrument.symbol, await uow.commit())
+    notification_id = await uow.commit()
+    catalog.forget()
+    return Listed(instrument.symbol, notification_id)
