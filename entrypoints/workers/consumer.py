@@ -45,7 +45,8 @@ async def run_consumer(
 ) -> None:
     """`linger_seconds`: after a batch smaller than `max_records`, wait this long for more before
     applying it (fewer, larger transactions when trades trickle in; live prices wait that long)."""
-    await _start(worker, source, stop)
+    name = type(worker).__name__
+    await _start(name, worker, source, stop)
     try:
         while not stop.is_set():
             # An empty poll still goes to the worker: the clock alone closes candles of quiet symbols.
@@ -53,7 +54,7 @@ async def run_consumer(
             if records and linger_seconds and len(records) < max_records:
                 await _sleep_unless_stopped(stop, linger_seconds)
                 records += await _poll_unless_stopped(source, max_records - len(records), 0.0, stop)
-            await _handle_until_done(worker, records, stop)
+            await _handle_until_done(name, worker, records, stop)
             if after_batch:
                 await after_batch()
     finally:
@@ -79,26 +80,30 @@ async def _poll_unless_stopped(
     return poll.result()
 
 
-async def _start(worker: StreamConsumer, source: RecordSource, stop: asyncio.Event) -> None:
+async def _start(name: str, worker: StreamConsumer, source: RecordSource, stop: asyncio.Event) -> None:
     delay = 0.2
     while not stop.is_set():
         try:
             await source.start(worker.topics, worker.load_positions, worker.forget)
             return
         except Exception as error:
-            log.warning("candle worker cannot start its source; retrying", error=str(error), retry_in=delay)
+            log.warning("consumer cannot start its source; retrying", consumer=name, error=str(error), retry_in=delay)
             await _sleep_unless_stopped(stop, delay)
             delay = min(delay * 2, 10.0)
 
 
-async def _handle_until_done(worker: StreamConsumer, records: list[InboundRecord], stop: asyncio.Event) -> None:
+async def _handle_until_done(
+    name: str, worker: StreamConsumer, records: list[InboundRecord], stop: asyncio.Event
+) -> None:
     delay = 0.2
     while True:
         try:
             await worker.handle(records)
             return
         except Exception:
-            log.exception("candle batch failed; retrying from the stored state", records=len(records), retry_in=delay)
+            log.exception(
+                "batch failed; retrying from the stored state", consumer=name, records=len(records), retry_in=delay
+            )
             worker.forget()
             await worker.load_positions()
             if stop.is_set():
