@@ -131,7 +131,11 @@ class CandleBook:
             bar = self._open.get(key)
             if bar is None or open_time > bar.open_time:
                 if bar is not None:
-                    self._finish(bar)
+                    # Not final yet: late trades may still come for it until the grace has passed. The bar
+                    # before it leaves the book now, so it is final whatever the clock says.
+                    older = self._previous.get(key)
+                    if older is not None:
+                        self._finish(older)
                     self._previous[key] = bar
                 bar = self._open[key] = _new_bar(trade, interval, open_time)
             else:
@@ -153,7 +157,8 @@ class CandleBook:
         if bar is None or open_time >= bar.open_time:
             return False
         previous = self._previous.get(key)
-        return previous is None or previous.open_time != open_time
+        # A final candle was published as such: a trade for it now would change it after the fact.
+        return previous is None or previous.open_time != open_time or (previous.final and not previous.sealed)
 
     def seal(self, candle: Candle) -> bool:
         """Take an exchange-reported closed candle as the truth for its bucket.
@@ -207,9 +212,10 @@ class CandleBook:
 
     def close_due(self, now_ms: int) -> None:
         """Finish every bar whose interval ended (plus the grace for late trades) by `now_ms`."""
-        for bar in self._open.values():
-            if not bar.final and bucket_end(bar.open_time, bar.interval) + self._grace_ms <= now_ms:
-                self._finish(bar)
+        for slot in (self._previous, self._open):
+            for bar in slot.values():
+                if not bar.final and bucket_end(bar.open_time, bar.interval) + self._grace_ms <= now_ms:
+                    self._finish(bar)
 
     def drain(self) -> list[Candle]:
         """Snapshots of every bar changed since the last drain, oldest bucket first."""

@@ -59,16 +59,29 @@ def test_trades_update_high_low_close_and_volume_exactly():
     assert one.trades == 4
 
 
-def test_a_trade_in_the_next_minute_makes_the_previous_candle_final():
-    book = CandleBook()
+def test_a_candle_is_final_once_its_interval_and_the_grace_for_late_trades_have_passed():
+    book = CandleBook(grace_ms=2_000)
     book.apply(trade("100", at=T0 + 1_000))
     book.drain()
     book.apply(trade("101", at=T0 + MINUTE + 1_000))
+    assert not any(c.final for c in book.drain())
+    book.close_due(T0 + MINUTE + 2_000)
     candles = by_key(book.drain())
     assert candles[("1m", T0)].final
-    assert not candles[("1m", T0 + MINUTE)].final
+    assert ("1m", T0 + MINUTE) not in candles
     # The 5m candle still runs.
-    assert not candles[("5m", T0)].final
+    assert ("5m", T0) not in candles
+
+
+def test_a_trade_for_a_candle_already_final_is_counted_as_late_and_changes_nothing():
+    book = CandleBook(grace_ms=2_000)
+    book.apply(trade("100", at=T0 + 1_000))
+    book.apply(trade("101", at=T0 + MINUTE + 1_000))
+    book.close_due(T0 + MINUTE + 2_000)
+    book.drain()
+    book.apply(trade("50", at=T0 + 59_000))
+    assert book.late_trades == 1
+    assert book.drain() == []
 
 
 def test_the_clock_closes_candles_of_a_quiet_symbol_after_the_grace():
@@ -93,7 +106,7 @@ def test_a_late_trade_still_lands_in_its_own_minute_and_does_not_move_the_close(
     assert previous.low == Decimal("90")
     assert previous.close == Decimal("100")
     assert previous.trades == 2
-    assert previous.final
+    assert not previous.final  # the grace for late trades has not passed
 
 
 def test_a_trade_older_than_the_previous_bucket_is_counted_as_too_late():
