@@ -132,7 +132,7 @@ class AnalyticsController(Controller):
         check_ranges(("period", period, 1, MAX_PERIOD))
         return await self._series(api, symbol, interval, exchange, limit, "ATR", {"timeperiod": str(period)})
 
-    @get("/vwap/{symbol:str}", summary="Volume-weighted average price, cumulative from the first point returned")
+    @get("/vwap/{symbol:str}", summary="Volume-weighted average price, cumulative over the computed window")
     async def vwap(
         self,
         api: NamedDependency[Api],
