@@ -6,22 +6,19 @@ import math
 
 import msgspec
 
+from application.analytics.windows import newest_rows
 from application.market.catalog import Catalog
 from application.ports.market import CandleStore
 from domain.analytics.indicators import IndicatorInfo, computable, compute, describe, lookback, parameters
 from domain.analytics.series import bars_from_rows, rfc3339_times
-from domain.market.intervals import INTERVAL_MS, check_interval
-from domain.shared.errors import FieldError, InvalidInput, NotFound
+from domain.market.intervals import check_interval
+from domain.shared.errors import FieldError, InvalidInput
 
 MAX_POINTS = 5_000
 # Recursive indicators (EMA, RSI, ATR, MACD) remember every bar they saw: computing the points asked
 # for from this many bars before them makes the result independent of where the loaded window starts
 # (the influence of older bars has decayed below 1e-9 for periods up to a tenth of it).
 HISTORY_BARS = 1_000
-
-
-class NoCandles(NotFound):
-    title = "No candles"
 
 
 class IndicatorQuery(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,13 +62,7 @@ async def indicator_series(query: IndicatorQuery, catalog: Catalog, candles: Can
     # A window that does not depend on `limit`: path-dependent functions (VWAP, OBV, SAR...) start where
     # it starts, so asking for fewer points must not change the values of the points returned.
     needed = MAX_POINTS + max(lookback(info, values), 0) + HISTORY_BARS
-    last = await candles.last_open_time(query.exchange, symbol, interval)
-    if last is None:
-        raise NoCandles(f"No {interval} candles of {symbol} from {query.exchange} yet.")
-    # The last `needed` buckets, not candles: gaps inside them are filled, and a long silence before
-    # them (a feed switched off for a month) is not turned into a month of flat bars.
-    step = INTERVAL_MS[interval]
-    rows = await candles.ohlcv(query.exchange, symbol, interval, last - (needed - 1) * step, last + step)
+    rows = await newest_rows(candles, query.exchange, symbol, interval, needed)
     series = bars_from_rows(rows, interval)
     outputs = compute(info, series, values)
     first = max(len(series) - query.limit, 0)

@@ -7,7 +7,8 @@ import math
 import msgspec
 import numpy as np
 
-from application.analytics.indicators import MAX_POINTS, NoCandles
+from application.analytics.indicators import MAX_POINTS
+from application.analytics.windows import newest_rows
 from application.market.catalog import Catalog
 from application.ports.market import CandleStore
 from domain.analytics import risk
@@ -80,13 +81,7 @@ def _check(limit: int, period: int | None = None) -> None:
 
 
 async def _bars(store: CandleStore, exchange: str, symbol: str, interval: str, buckets: int) -> Bars:
-    last = await store.last_open_time(exchange, symbol, interval)
-    if last is None:
-        raise NoCandles(f"No {interval} candles of {symbol} from {exchange} yet.")
-    step = INTERVAL_MS[interval]
-    return bars_from_rows(
-        await store.ohlcv(exchange, symbol, interval, last - (buckets - 1) * step, last + step), interval
-    )
+    return bars_from_rows(await newest_rows(store, exchange, symbol, interval, buckets), interval)
 
 
 def _points(times: np.ndarray, values: np.ndarray, limit: int) -> list[dict[str, str | float | None]]:
@@ -214,9 +209,5 @@ async def _rows(
     store: CandleStore, exchange: str, symbol: str, interval: str, buckets: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Open times and closes of the real candles (no gap filling: correlation aligns by time itself)."""
-    last = await store.last_open_time(exchange, symbol, interval)
-    if last is None:
-        raise NoCandles(f"No {interval} candles of {symbol} from {exchange} yet.")
-    step = INTERVAL_MS[interval]
-    rows = await store.ohlcv(exchange, symbol, interval, last - (buckets - 1) * step, last + step)
+    rows = await newest_rows(store, exchange, symbol, interval, buckets)
     return np.array([r[0] for r in rows], dtype=np.int64), np.array([r[4] for r in rows], dtype=np.float64)

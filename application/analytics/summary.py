@@ -6,13 +6,14 @@ import math
 
 import msgspec
 
-from application.analytics.indicators import HISTORY_BARS, NoCandles
+from application.analytics.indicators import HISTORY_BARS
+from application.analytics.windows import newest_rows
 from application.market.catalog import Catalog
 from application.market.times import to_rfc3339
 from application.ports.market import CandleStore
 from domain.analytics.indicators import compute, describe, lookback, parameters
 from domain.analytics.series import bars_from_rows
-from domain.market.intervals import INTERVAL_MS, check_interval
+from domain.market.intervals import check_interval
 
 # What the summary (and the live `indicators` channel) tracks: name -> (TA-Lib function, parameters).
 TRACKED: dict[str, tuple[str, dict[str, str]]] = {
@@ -52,11 +53,7 @@ def _plain(value: float) -> float | None:
 async def latest_summary(query: SummaryQuery, catalog: Catalog, candles: CandleStore) -> Summary:
     interval = check_interval(query.interval)
     (instrument,) = await catalog.require([query.symbol])
-    last = await candles.last_open_time(query.exchange, instrument.symbol, interval)
-    if last is None:
-        raise NoCandles(f"No {interval} candles of {instrument.symbol} from {query.exchange} yet.")
-    step = INTERVAL_MS[interval]
-    rows = await candles.ohlcv(query.exchange, instrument.symbol, interval, last - HISTORY_BARS * step, last + step)
+    rows = await newest_rows(candles, query.exchange, instrument.symbol, interval, HISTORY_BARS + 1)
     series = bars_from_rows(rows, interval)
     values: dict[str, Value] = {}
     for name, (function, given) in TRACKED.items():

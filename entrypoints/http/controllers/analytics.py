@@ -19,6 +19,7 @@ from application.market.queries import parse_symbols
 from application.ports.cache import Series
 from domain.analytics.indicators import IndicatorInfo, catalog, describe
 from domain.market.instruments import Instrument
+from domain.market.intervals import check_interval
 from domain.shared.errors import FieldError, InvalidInput
 from entrypoints.http.services import Api
 
@@ -154,6 +155,9 @@ class AnalyticsController(Controller):
         query = SummaryQuery(
             symbol=Instrument.parse(symbol).symbol, interval=interval, exchange=exchange or api.market.default_exchange
         )
+        # Refusals before the cache, so they are not counted as misses.
+        check_interval(query.interval)
+        await api.market.catalog.require([query.symbol])
         body = await api.analytics.get_or_compute(
             "summary",
             [(query.exchange, query.symbol, query.interval)],

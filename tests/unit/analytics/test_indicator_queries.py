@@ -11,10 +11,10 @@ from application.analytics.indicators import (
     HISTORY_BARS,
     MAX_POINTS,
     IndicatorQuery,
-    NoCandles,
     check_ranges,
     indicator_series,
 )
+from application.analytics.windows import NoCandles
 from application.market.catalog import Catalog, UnknownInstrument
 from domain.shared.errors import InvalidInput
 

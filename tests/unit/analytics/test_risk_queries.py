@@ -8,7 +8,6 @@ import msgspec
 import numpy as np
 import pytest
 
-from application.analytics.indicators import NoCandles
 from application.analytics.risk_queries import (
     PairQuery,
     SeriesQuery,
@@ -18,6 +17,7 @@ from application.analytics.risk_queries import (
     risk_figures,
     volatility,
 )
+from application.analytics.windows import NoCandles
 from application.market.catalog import Catalog
 from domain.analytics import risk
 from domain.shared.errors import InvalidInput
