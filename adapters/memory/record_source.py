@@ -65,10 +65,6 @@ class BusRecordSource:
     async def lag(self) -> int:
         return sum(s.queue.qsize() for s in self._subscriptions)
 
-    @property
-    def dropped(self) -> int:
-        return sum(s.dropped for s in self._subscriptions)
-
     async def stop(self) -> None:
         for subscription in self._subscriptions:
             self._bus.unsubscribe(subscription)

@@ -37,6 +37,18 @@ def _symbol(coin: str, quote: str, field: str) -> str:
     return Instrument.parse(coin if "-" in coin else f"{coin}-{quote}", field).symbol
 
 
+def _series_query(
+    api: Api, symbol: str, interval: str, exchange: str | None, limit: int, period: int = 30
+) -> SeriesQuery:
+    return SeriesQuery(
+        symbol=Instrument.parse(symbol).symbol,
+        interval=interval,
+        exchange=exchange or api.market.default_exchange,
+        period=period,
+        limit=limit,
+    )
+
+
 class AnalyticsController(Controller):
     path = "/api/v1/analytics"
     tags = ["analytics"]
@@ -169,6 +181,16 @@ class AnalyticsController(Controller):
     async def _cached(self, api: Api, kind: str, series: list[Series], key: str, compute: Any) -> Response[bytes]:
         return Response(await api.analytics.get_or_compute(kind, series, key, compute), media_type=MediaType.JSON)
 
+    async def _risk(
+        self, api: Api, compute: Any, query: SeriesQuery, key: str, also: str | None = None
+    ) -> Response[bytes]:
+        """A risk figure of one series (and `also` the benchmark it depends on), cached as kind `risk`."""
+        symbols = dict.fromkeys([query.symbol, *([also] if also else [])])
+        series: list[Series] = [(query.exchange, symbol, query.interval) for symbol in symbols]
+        return await self._cached(
+            api, "risk", series, key, partial(compute, query, api.market.catalog, api.market.candles)
+        )
+
     @get("/volatility/{symbol:str}", summary="Annualised volatility: sample deviation of log returns over `period`")
     async def volatility(
         self,
@@ -179,16 +201,8 @@ class AnalyticsController(Controller):
         limit: FromQuery[int] = 500,
         exchange: FromQuery[str | None] = None,
     ) -> Response[bytes]:
-        query = SeriesQuery(
-            symbol=Instrument.parse(symbol).symbol,
-            interval=interval,
-            exchange=exchange or api.market.default_exchange,
-            period=period,
-            limit=limit,
-        )
-        series: list[Series] = [(query.exchange, query.symbol, query.interval)]
-        compute = partial(risk_queries.volatility, query, api.market.catalog, api.market.candles)
-        return await self._cached(api, "risk", series, f"volatility|{period}|{limit}", compute)
+        query = _series_query(api, symbol, interval, exchange, limit, period=period)
+        return await self._risk(api, risk_queries.volatility, query, f"volatility|{period}|{limit}")
 
     @get("/drawdown/{symbol:str}", summary="Drawdown from the running high, and the maximum drawdown")
     async def drawdown(
@@ -199,15 +213,8 @@ class AnalyticsController(Controller):
         limit: FromQuery[int] = 500,
         exchange: FromQuery[str | None] = None,
     ) -> Response[bytes]:
-        query = SeriesQuery(
-            symbol=Instrument.parse(symbol).symbol,
-            interval=interval,
-            exchange=exchange or api.market.default_exchange,
-            limit=limit,
-        )
-        series: list[Series] = [(query.exchange, query.symbol, query.interval)]
-        compute = partial(risk_queries.drawdown, query, api.market.catalog, api.market.candles)
-        return await self._cached(api, "risk", series, f"drawdown|{limit}", compute)
+        query = _series_query(api, symbol, interval, exchange, limit)
+        return await self._risk(api, risk_queries.drawdown, query, f"drawdown|{limit}")
 
     @get("/risk/{symbol:str}", summary="Sharpe and Sortino ratios, volatility, drawdown and beta against BTC")
     async def risk(
@@ -218,14 +225,9 @@ class AnalyticsController(Controller):
         limit: FromQuery[int] = 500,
         exchange: FromQuery[str | None] = None,
     ) -> Response[bytes]:
-        instrument = Instrument.parse(symbol)
-        query = SeriesQuery(
-            symbol=instrument.symbol, interval=interval, exchange=exchange or api.market.default_exchange, limit=limit
-        )
-        benchmark = Instrument("BTC", instrument.quote).symbol
-        series: list[Series] = [(query.exchange, s, query.interval) for s in dict.fromkeys([query.symbol, benchmark])]
-        compute = partial(risk_queries.risk_figures, query, api.market.catalog, api.market.candles)
-        return await self._cached(api, "risk", series, f"risk|{limit}", compute)
+        query = _series_query(api, symbol, interval, exchange, limit)
+        benchmark = Instrument("BTC", Instrument.parse(symbol).quote).symbol
+        return await self._risk(api, risk_queries.risk_figures, query, f"risk|{limit}", also=benchmark)
 
     @get("/correlation", summary="Correlation of log returns: coin1 and coin2 over time, or a matrix of `symbols`")
     async def correlation(
