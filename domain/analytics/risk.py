@@ -1,10 +1,12 @@
 """Risk and return figures TA-Lib lacks: log returns, annualised volatility, correlation of time-aligned candles,
-drawdown, Sharpe, Sortino and beta. Pure numpy on float64 arrays, vectorised (no Python loop over points).
+drawdown (in `drawdown`, re-exported here), Sharpe, Sortino and beta. Numpy on float64 arrays, vectorised (no
+Python loop over points); the rolling deviation and correlation are TA-Lib's STDDEV and CORREL applied to log
+returns, as they are exact and fast there.
 
 Conventions shared by every function here:
 - Inputs: closes are positive and finite; times are candle open times in epoch milliseconds, strictly increasing.
 - Rolling figures run in blocks of `BLOCK` points (a loop over blocks, not points) so that their temporaries stay in
-  the CPU cache; results do not depend on the block size.
+  the CPU cache; results depend on the block size only in the last digits (TA-Lib re-anchors its sums per call).
 - Returns are log returns r_t = ln(c_t / c_{t-1}), computed as ln(c_t) - ln(c_{t-1}) (one logarithm per price;
   absolute error about 1e-16 * |ln c|, far below a price tick).
 - Standard deviations are sample ones (ddof=1). Annualising multiplies by sqrt(periods per year) of crypto's
@@ -19,12 +21,16 @@ Conventions shared by every function here:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
+import talib
 from numpy.typing import ArrayLike, NDArray
 
+from domain.analytics.drawdown import Drawdown as Drawdown
+from domain.analytics.drawdown import max_drawdown as max_drawdown
 from domain.market.intervals import INTERVAL_MS, check_interval
 from domain.shared.errors import InvalidInput
 
@@ -59,16 +65,6 @@ class CorrelationMatrix(NamedTuple):
     values: FloatArray
 
 
-class Drawdown(NamedTuple):
-    """`series[t]` = close[t] / max(close[:t+1]) - 1 (<= 0); `maximum` is its minimum, e.g. -0.25 for a 25% fall,
-    from the high at index `peak` to the low at index `trough` (None for an empty series)."""
-
-    series: FloatArray
-    maximum: float
-    peak: int | None
-    trough: int | None
-
-
 def periods_per_year(interval: str) -> int:
     """Candles of `interval` in a 365-day, 24/7 year: 1m 525600, 5m 105120, 15m 35040, 1h 8760, 4h 2190, 1d 365."""
     return YEAR_MS // INTERVAL_MS[check_interval(interval)]
@@ -83,6 +79,9 @@ def log_returns(close: ArrayLike) -> FloatArray:
 def volatility(close: ArrayLike, period: int, periods_per_year: float) -> FloatArray:
     """Annualised volatility aligned to `close`: out[t] = std(r over the `period` returns ending at close[t], ddof=1)
     * sqrt(periods_per_year). out[:period] is NaN (warm-up; all NaN when len(close) <= period). 0.0 on a flat window.
+
+    The rolling deviation is TA-Lib's STDDEV (population, re-anchored sums: exact 0.0 on a flat window, no drift
+    along the series) with its multiplier carrying both the sample correction sqrt(n / (n-1)) and the annualisation.
     """
     _check_period(period)
     closes = _floats(close)
@@ -92,24 +91,13 @@ def volatility(close: ArrayLike, period: int, periods_per_year: float) -> FloatA
     if count <= period:
         return out
     span = min(BLOCK, count - period) + period
-    logs, squares, spare = np.empty(span), np.empty(span), np.empty(span)
-    scale = periods_per_year / (period - 1)
+    logs, returns = np.empty(span), np.empty(span - 1)
+    multiplier = math.sqrt(periods_per_year * period / (period - 1))
     for start in range(period, count, BLOCK):  # out[start:stop] from closes[start-period:stop]
         stop = min(start + BLOCK, count)
         block_logs = np.log(closes[start - period : stop], out=logs[: stop - start + period])
-        block_squares = squares[: stop - start + period - 1]
-        np.subtract(block_logs[1:], block_logs[:-1], out=block_squares)
-        np.square(block_squares, out=block_squares)
-        variance = out[start:stop]
-        _window_sums(block_squares, period, variance, spare)
-        # The window's sum of returns telescopes to ln(c_t) - ln(c_{t-period}).
-        square_of_sum = np.subtract(block_logs[period:], block_logs[:-period], out=squares[: stop - start])
-        np.square(square_of_sum, out=square_of_sum)
-        square_of_sum *= 1.0 / period
-        variance -= square_of_sum
-        variance *= scale
-        np.maximum(variance, 0.0, out=variance)  # rounding can leave -1e-20 on a flat window
-        np.sqrt(variance, out=variance)
+        block_returns = np.subtract(block_logs[1:], block_logs[:-1], out=returns[: stop - start + period - 1])
+        out[start:stop] = talib.STDDEV(block_returns, timeperiod=period, nbdev=multiplier)[period - 1 :]
     return out
 
 
@@ -130,21 +118,81 @@ def aligned_log_returns(
     ta, ca = _series(times_a, close_a)
     tb, cb = _series(times_b, close_b)
     step = _step(ta, tb, interval_ms)
-    capacity = min(len(ta), len(tb)) - 1
-    if step is None or capacity < 1:
+    if step is None or min(len(ta), len(tb)) < 2:
         return AlignedReturns(np.empty(0, np.int64), np.empty(0), np.empty(0))
+    on_grid = _aligned_on_grid(ta, ca, tb, cb, step)
+    return on_grid if on_grid is not None else _aligned_by_merge(ta, ca, tb, cb, step)
+
+
+def _aligned_on_grid(ta: TimeArray, ca: FloatArray, tb: TimeArray, cb: FloatArray, step: int) -> AlignedReturns | None:
+    """Candle open times are whole intervals from a common origin: on that grid, in blocks of slots, each side's
+    log closes sit at their slots with NaN where a candle is missing, and a return is valid where neither side's
+    difference is NaN. No sort, no join. None when a time is off the grid or the grid is far sparser than the
+    candles (then `_aligned_by_merge`)."""
+    origin = min(int(ta[0]), int(tb[0]))
+    slots = (max(int(ta[-1]), int(tb[-1])) - origin) // step + 1
+    if slots > 4 * (len(ta) + len(tb)):
+        return None
+    capacity = min(len(ta), len(tb)) - 1
+    ends, ra, rb = np.empty(capacity, np.int64), np.empty(capacity), np.empty(capacity)
+    width = min(BLOCK, slots - 1)
+    logs_a, logs_b = np.empty(width + 1), np.empty(width + 1)
+    returns_a, returns_b, both = np.empty(width), np.empty(width), np.empty(width)
+    valid = np.empty(width, dtype=bool)
+    filled = start_a = start_b = 0
+    for first in range(0, slots - 1, width):  # the returns ending at slots first+1 .. last
+        last = min(first + width, slots - 1)
+        low, high, count = origin + first * step, origin + last * step, last - first
+        stop_a, stop_b = (int(np.searchsorted(times, high, side="right")) for times in (ta, tb))
+        grid_a, grid_b = logs_a[: count + 1], logs_b[: count + 1]
+        if not (
+            _place_logs(ta[start_a:stop_a], ca[start_a:stop_a], low, step, grid_a)
+            and _place_logs(tb[start_b:stop_b], cb[start_b:stop_b], low, step, grid_b)
+        ):
+            return None
+        block_a = np.subtract(grid_a[1:], grid_a[:-1], out=returns_a[:count])
+        block_b = np.subtract(grid_b[1:], grid_b[:-1], out=returns_b[:count])
+        flags = np.isnan(np.add(block_a, block_b, out=both[:count]), out=valid[:count])
+        keep = np.flatnonzero(np.logical_not(flags, out=flags))
+        added = len(keep)
+        block_ends = ends[filled : filled + added]
+        np.add(keep, first + 1, out=block_ends)
+        block_ends *= step
+        block_ends += origin
+        np.take(block_a, keep, out=ra[filled : filled + added], mode="clip")  # "raise" would buffer `out`
+        np.take(block_b, keep, out=rb[filled : filled + added], mode="clip")
+        filled += added
+        # The block's last slot is the next block's first: its candles are read again.
+        start_a, start_b = (int(np.searchsorted(times, high, side="left")) for times in (ta, tb))
+    return AlignedReturns(ends[:filled], ra[:filled], rb[:filled])
+
+
+def _place_logs(times: TimeArray, closes: FloatArray, low: int, step: int, grid: FloatArray) -> bool:
+    """grid[(t - low) / step] = ln(close), NaN elsewhere; False when a time is off the grid."""
+    grid.fill(np.nan)
+    slots = times - low
+    slots //= step
+    back = slots * step
+    back += low
+    if not np.array_equal(back, times):
+        return False
+    grid[slots] = np.log(closes)
+    return True
+
+
+def _aligned_by_merge(ta: TimeArray, ca: FloatArray, tb: TimeArray, cb: FloatArray, step: int) -> AlignedReturns:
+    """The general join, for times off any common grid: in blocks of a's candles, merge with b's up to the same
+    time and keep the returns between consecutive shared candles exactly `step` apart."""
+    capacity = min(len(ta), len(tb)) - 1
     ends, ra, rb = np.empty(capacity, np.int64), np.empty(capacity), np.empty(capacity)
     filled = start_a = start_b = 0
     last: tuple[int, float, float] | None = None  # the previous block's last shared candle: time, ln a, ln b
     while start_a < len(ta):  # blocks of a's candles, and b's candles up to the same time
         stop_a = min(start_a + BLOCK, len(ta))
         stop_b = int(np.searchsorted(tb, ta[stop_a - 1], side="right"))
-        block_a, block_b = ta[start_a:stop_a], tb[start_b:stop_b]
-        if len(block_a) == len(block_b) and np.array_equal(block_a, block_b):
-            times, la, lb = block_a, np.log(ca[start_a:stop_a]), np.log(cb[start_b:stop_b])
-        else:
-            in_a, in_b = _inner_join(block_a, block_b)
-            times, la, lb = block_a[in_a], np.log(ca[start_a:stop_a][in_a]), np.log(cb[start_b:stop_b][in_b])
+        in_a, in_b = _inner_join(ta[start_a:stop_a], tb[start_b:stop_b])
+        times = ta[start_a:stop_a][in_a]
+        la, lb = np.log(ca[start_a:stop_a][in_a]), np.log(cb[start_b:stop_b][in_b])
         if last is not None:
             times, la, lb = np.append(last[0], times), np.append(last[1], la), np.append(last[2], lb)
         if len(times):
@@ -180,7 +228,13 @@ def correlation(
     values = np.empty(count)
     values[: min(period - 1, count)] = np.nan
     if count >= period:
-        _rolling_pearson(aligned.a, aligned.b, period, values[period - 1 :])
+        windows = values[period - 1 :]
+        np.clip(talib.CORREL(aligned.a, aligned.b, timeperiod=period)[period - 1 :], -1.0, 1.0, out=windows)
+        # CORREL gives 0.0 only where a centred sum is exactly 0; a side that is flat up to rounding (a coin
+        # compounding at a steady rate) would correlate its rounding noise.
+        flat = _flat_windows(aligned.a, period)
+        flat |= _flat_windows(aligned.b, period)
+        np.copyto(windows, 0.0, where=flat)
     return RollingCorrelation(aligned.times, values)
 
 
@@ -204,32 +258,6 @@ def correlation_matrix(
         for j in range(i + 1, len(symbols)):
             values[i, j] = values[j, i] = _last_correlation(*prepared[i], *prepared[j], period, interval_ms)
     return CorrelationMatrix(symbols, values)
-
-
-def max_drawdown(close: ArrayLike) -> Drawdown:
-    """Drawdown series close / running max - 1, its minimum and where it happened.
-
-    `trough` is the first index of the deepest drawdown, `peak` the last index at or before it where the close was
-    at its running high. A series that never falls gives 0.0 with peak = trough = 0; an empty one NaN and None.
-    """
-    closes = _floats(close)
-    if len(closes) == 0:
-        return Drawdown(np.empty(0), float("nan"), None, None)
-    if closes[0] > 0.0:
-        # Positive IEEE-754 doubles order exactly like their bit patterns read as int64 (and any non-positive value
-        # reads as a smaller int64 than every positive one), so once the first close is positive the integer running
-        # maximum equals the float one; numpy's integer running maximum is several times faster.
-        series = np.maximum.accumulate(closes.view(np.int64)).view(np.float64)
-    else:
-        series = np.maximum.accumulate(closes)
-    np.divide(closes, series, out=series)
-    series -= 1.0
-    trough = int(np.argmin(series))
-    if np.isnan(series[trough]):  # a NaN close breaks the precondition: no figure rather than a wrong one
-        return Drawdown(series, float("nan"), None, None)
-    # c / h == 1 exactly iff c == h, so the peak is the last zero of the drawdown at or before the trough.
-    peak = int(np.flatnonzero(series[: trough + 1] == 0.0)[-1])
-    return Drawdown(series, float(series[trough]), peak, trough)
 
 
 def sharpe(returns: ArrayLike, periods_per_year: float, risk_free: float = 0.0) -> float:
@@ -354,68 +382,15 @@ def _inner_join(ta: TimeArray, tb: TimeArray) -> tuple[NDArray[np.intp], NDArray
     return order[first], order[first + 1] - len(ta)
 
 
-def _window_sums(values: FloatArray, width: int, out: FloatArray, spare: FloatArray) -> None:
-    """out[..., k] = values[..., k] + ... + values[..., k+width-1] for k < out.shape[-1] (= values.shape[-1] - width
-    + 1), along the last axis, by doubling: O(n log width), and each sum only holds values of its own window (exact
-    zeros on windows of zeros, no error growing along the series as with differences of a running cumsum).
-    Overwrites `values` and `spare` (shaped like `values`, or longer along the last axis)."""
-    count, length = out.shape[-1], values.shape[-1]
-    buffers = (values, spare)
-    block, turn, size, offset, remaining, first = values, 0, 1, 0, width, True
-    while True:  # over the bits of `width`: block[..., i] = values[..., i] + ... + values[..., i+size-1]
-        if remaining & 1:
-            part = block[..., offset : offset + count]
-            if first:
-                np.copyto(out, part)
-                first = False
-            else:
-                out += part
-            offset += size
-        remaining >>= 1
-        if not remaining:
-            return
-        turn, length = 1 - turn, length - size
-        doubled = buffers[turn][..., :length]
-        np.add(block[..., :-size], block[..., size:], out=doubled)
-        block, size = doubled, size * 2
-
-
-def _rolling_pearson(x: FloatArray, y: FloatArray, period: int, out: FloatArray) -> None:
-    """out[k] = Pearson correlation of x and y over window [k, k+period), for k < len(out) = len(x) - period + 1."""
-    rows = min(BLOCK, len(out))
-    work, spare = np.empty((5, rows + period - 1)), np.empty((5, rows + period - 1))
-    sums = np.empty((5, rows))
-    varied, other = np.empty(rows, dtype=bool), np.empty(rows, dtype=bool)
-    for start in range(0, len(out), BLOCK):
-        stop = min(start + BLOCK, len(out))
-        xs, ys, count = x[start : stop + period - 1], y[start : stop + period - 1], stop - start
-        values = work[:, : len(xs)]
-        np.multiply(xs, xs, out=values[0])
-        np.multiply(ys, ys, out=values[1])
-        np.copyto(values[2], xs)
-        np.copyto(values[3], ys)
-        np.multiply(xs, ys, out=values[4])
-        _window_sums(values, period, sums[:, :count], spare)
-        sxx, syy, sx, sy, scratch = sums[:, :count]
-        sxy, flags, more_flags = out[start:stop], varied[:count], other[:count]
-        np.copyto(sxy, scratch)  # row 4 holds the sums of x*y; once copied out it is scratch space
-        # Centred sums: sxy - sx*sy/p, sxx - sx^2/p, syy - sy^2/p; a centred sum within FLAT of the raw one is zero.
-        np.multiply(sx, sy, out=scratch)
-        scratch *= 1.0 / period
-        sxy -= scratch
-        for raw, total, flagged in ((sxx, sx, flags), (syy, sy, more_flags)):
-            noise = np.multiply(raw, FLAT, out=scratch)
-            np.square(total, out=total)
-            total *= 1.0 / period
-            raw -= total
-            np.greater(raw, noise, out=flagged)
-        flags &= more_flags
-        sxx *= syy
-        np.sqrt(sxx, out=sxx, where=flags)
-        np.divide(sxy, sxx, out=sxy, where=flags)
-        np.logical_not(flags, out=flags)
-        np.copyto(sxy, 0.0, where=flags)
-        np.clip(sxy, -1.0, 1.0, out=sxy)
+def _flat_windows(values: FloatArray, period: int) -> NDArray[np.bool_]:
+    """flat[k]: window [k, k+period) varies by no more than rounding, i.e. its centred sum of squares is at most
+    `FLAT` of its raw sum of squares (var <= FLAT * (var + mean^2), from TA-Lib's rolling VAR and SMA)."""
+    variance = talib.VAR(values, timeperiod=period)[period - 1 :]
+    bound = talib.SMA(values, timeperiod=period)[period - 1 :]
+    np.square(bound, out=bound)
+    bound += variance
+    bound *= FLAT
+    return np.less_equal(variance, bound, out=np.empty(len(variance), dtype=bool))
 
 
 def _pearson(x: FloatArray, y: FloatArray) -> float:

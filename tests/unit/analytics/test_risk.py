@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from domain.analytics.drawdown import HIGH_BLOCK
 from domain.analytics.risk import (
     aligned_log_returns,
     beta,
@@ -388,6 +389,54 @@ def test_max_drawdown_equals_pandas_close_over_cumulative_max() -> None:
     trough = int(expected.idxmin())
     assert (result.maximum, result.trough) == (pytest.approx(expected.min(), rel=RTOL), trough)
     assert result.peak == int(series[: trough + 1].idxmax())
+
+
+def pandas_drawdown(closes: np.ndarray) -> tuple[np.ndarray, float, int, int]:
+    series = pd.Series(closes)
+    drawdown = series / series.cummax() - 1
+    trough = int(drawdown.idxmin())
+    return drawdown.to_numpy(), float(drawdown[trough]), int(series[: trough + 1].idxmax()), trough
+
+
+@pytest.mark.parametrize("count", [HIGH_BLOCK - 1, HIGH_BLOCK, HIGH_BLOCK + 1, 5 * HIGH_BLOCK + 7])
+@pytest.mark.parametrize("drift", [-0.001, 0.0, 0.002])
+def test_max_drawdown_equals_pandas_whatever_the_blocks_and_how_often_new_highs_are_made(
+    count: int, drift: float
+) -> None:
+    closes = walk(60, count) * np.exp(drift * np.arange(count))
+    result = max_drawdown(closes)
+    series, maximum, peak, trough = pandas_drawdown(closes)
+    np.testing.assert_allclose(result.series, series, rtol=RTOL, atol=1e-15)
+    assert (result.maximum, result.peak, result.trough) == (pytest.approx(maximum, rel=RTOL), peak, trough)
+
+
+def test_max_drawdown_finds_a_peak_set_blocks_before_the_trough() -> None:
+    closes = np.concatenate([np.linspace(100.0, 200.0, 500), np.linspace(199.0, 150.0, 4 * HIGH_BLOCK), [120.0]])
+    result = max_drawdown(closes)
+    assert (result.peak, result.trough) == (499, len(closes) - 1)
+    assert result.maximum == pytest.approx(120.0 / 200.0 - 1, rel=1e-15)
+
+
+def test_max_drawdown_of_a_series_rising_over_many_blocks_is_zero_throughout() -> None:
+    result = max_drawdown(np.linspace(1.0, 2.0, 3 * HIGH_BLOCK + 5))
+    assert not result.series.any()
+    assert (result.maximum, result.peak, result.trough) == (0.0, 0, 0)
+
+
+def test_max_drawdown_with_a_non_positive_first_close_still_measures_from_the_highs() -> None:
+    closes = np.concatenate([[-1.0], walk(61, 3 * HIGH_BLOCK)])
+    result = max_drawdown(closes)
+    series, maximum, peak, trough = pandas_drawdown(closes)
+    np.testing.assert_allclose(result.series, series, rtol=RTOL)
+    assert (result.maximum, result.peak, result.trough) == (pytest.approx(maximum, rel=RTOL), peak, trough)
+
+
+def test_max_drawdown_of_a_series_with_a_missing_close_is_nan_rather_than_a_wrong_figure() -> None:
+    closes = walk(62, 2 * HIGH_BLOCK)
+    closes[HIGH_BLOCK + 3] = np.nan
+    result = max_drawdown(closes)
+    assert math.isnan(result.maximum)
+    assert (result.peak, result.trough) == (None, None)
 
 
 def test_max_drawdown_starts_at_the_latest_return_to_the_high() -> None:
