@@ -5,8 +5,8 @@ returns, as they are exact and fast there.
 
 Conventions shared by every function here:
 - Inputs: closes are positive and finite; times are candle open times in epoch milliseconds, strictly increasing.
-- Rolling figures run in blocks of `BLOCK` points (a loop over blocks, not points) so that their temporaries stay in
-  the CPU cache; results depend on the block size only in the last digits (TA-Lib re-anchors its sums per call).
+- Logs, returns and joins run in blocks of `BLOCK` points (a loop over blocks, not points) so that their
+  temporaries stay in the CPU cache; results do not depend on the block size.
 - Returns are log returns r_t = ln(c_t / c_{t-1}), computed as ln(c_t) - ln(c_{t-1}) (one logarithm per price;
   absolute error about 1e-16 * |ln c|, far below a price tick).
 - Standard deviations are sample ones (ddof=1). Annualising multiplies by sqrt(periods per year) of crypto's
@@ -41,6 +41,7 @@ YEAR_MS = 365 * 24 * 60 * 60 * 1000
 FLAT = 1e-12
 PRECISE = 1e-6
 BLOCK = 1 << 15
+_RUN_LENGTH = 64  # candles per run of consecutive candles below which a block is scattered, not copied by runs
 
 
 class RollingCorrelation(NamedTuple):
@@ -86,19 +87,20 @@ def volatility(close: ArrayLike, period: int, periods_per_year: float) -> FloatA
     _check_period(period)
     closes = _floats(close)
     count = len(closes)
-    out = np.empty(count)
-    out[: min(period, count)] = np.nan
     if count <= period:
-        return out
-    span = min(BLOCK, count - period) + period
-    logs, returns = np.empty(span), np.empty(span - 1)
-    multiplier = math.sqrt(periods_per_year * period / (period - 1))
-    for start in range(period, count, BLOCK):  # out[start:stop] from closes[start-period:stop]
+        return np.full(count, np.nan)
+    # returns[t] is the return into close[t] (returns[0] NaN), so TA-Lib, which starts after leading NaNs, gives a
+    # result aligned to the closes with its warm-up already NaN: no copy.
+    returns = np.empty(count)
+    returns[0] = np.nan
+    logs = np.empty(min(BLOCK, count - 1) + 1)
+    for start in range(1, count, BLOCK):  # returns[start:stop] from closes[start-1:stop]
         stop = min(start + BLOCK, count)
-        block_logs = np.log(closes[start - period : stop], out=logs[: stop - start + period])
-        block_returns = np.subtract(block_logs[1:], block_logs[:-1], out=returns[: stop - start + period - 1])
-        out[start:stop] = talib.STDDEV(block_returns, timeperiod=period, nbdev=multiplier)[period - 1 :]
-    return out
+        block_logs = np.log(closes[start - 1 : stop], out=logs[: stop - start + 1])
+        np.subtract(block_logs[1:], block_logs[:-1], out=returns[start:stop])
+    multiplier = math.sqrt(periods_per_year * period / (period - 1))
+    deviations: FloatArray = talib.STDDEV(returns, timeperiod=period, nbdev=multiplier)
+    return deviations
 
 
 def aligned_log_returns(
@@ -168,15 +170,31 @@ def _aligned_on_grid(ta: TimeArray, ca: FloatArray, tb: TimeArray, cb: FloatArra
 
 
 def _place_logs(times: TimeArray, closes: FloatArray, low: int, step: int, grid: FloatArray) -> bool:
-    """grid[(t - low) / step] = ln(close), NaN elsewhere; False when a time is off the grid."""
+    """grid[(t - low) / step] = ln(close), NaN elsewhere; False when a time is off the grid.
+
+    Candles come in runs one interval apart, so a run is one slice copy; only a series with many gaps (more than
+    one run per `_RUN_LENGTH` candles) is scattered slot by slot, which costs a few times more per candle."""
     grid.fill(np.nan)
-    slots = times - low
-    slots //= step
-    back = slots * step
-    back += low
-    if not np.array_equal(back, times):
+    if len(times) == 0:
+        return True
+    breaks = np.flatnonzero((times[1:] - times[:-1]) != step)
+    if len(breaks) * _RUN_LENGTH > len(times):
+        slots = times - low
+        slots //= step
+        back = slots * step
+        back += low
+        if not np.array_equal(back, times):
+            return False
+        grid[slots] = np.log(closes)
+        return True
+    starts = np.concatenate(([0], breaks + 1))
+    offsets = times[starts] - low
+    if np.any(offsets % step):
         return False
-    grid[slots] = np.log(closes)
+    logs = np.log(closes)
+    ends = [*starts[1:].tolist(), len(times)]
+    for start, end, slot in zip(starts.tolist(), ends, (offsets // step).tolist(), strict=True):
+        grid[slot : slot + end - start] = logs[start:end]
     return True
 
 
@@ -384,13 +402,21 @@ def _inner_join(ta: TimeArray, tb: TimeArray) -> tuple[NDArray[np.intp], NDArray
 
 def _flat_windows(values: FloatArray, period: int) -> NDArray[np.bool_]:
     """flat[k]: window [k, k+period) varies by no more than rounding, i.e. its centred sum of squares is at most
-    `FLAT` of its raw sum of squares (var <= FLAT * (var + mean^2), from TA-Lib's rolling VAR and SMA)."""
+    `FLAT` of its raw sum of squares (var <= FLAT * (var + mean^2), from TA-Lib's rolling VAR and SMA).
+
+    mean^2 is at most the largest square in the series, so a series whose every window has var > FLAT * (var +
+    max^2) has no flat window and needs no rolling mean (real returns: var ~1e-8, FLAT * max^2 ~1e-15)."""
     variance = talib.VAR(values, timeperiod=period)[period - 1 :]
+    largest = float(np.max(np.abs(values), initial=0.0))
+    flat = np.empty(len(variance), dtype=bool)
+    if float(np.min(variance, initial=np.inf)) * (1.0 - FLAT) > FLAT * largest * largest:
+        flat.fill(False)
+        return flat
     bound = talib.SMA(values, timeperiod=period)[period - 1 :]
     np.square(bound, out=bound)
     bound += variance
     bound *= FLAT
-    return np.less_equal(variance, bound, out=np.empty(len(variance), dtype=bool))
+    return np.less_equal(variance, bound, out=flat)
 
 
 def _pearson(x: FloatArray, y: FloatArray) -> float:
