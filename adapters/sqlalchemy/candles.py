@@ -140,8 +140,14 @@ class SqlCandleStore:
             return [_candle(row) for row in (await conn.execute(statement)).fetchall()]
 
     async def last_open_time(self, exchange: str, symbol: str, interval: str) -> int | None:
+        return await self._newest(exchange, symbol, interval)
+
+    async def last_final_open_time(self, exchange: str, symbol: str, interval: str) -> int | None:
+        return await self._newest(exchange, symbol, interval, candles.c.final.is_(True))
+
+    async def _newest(self, exchange: str, symbol: str, interval: str, *more: sa.ColumnElement[bool]) -> int | None:
         query = sa.select(sa.func.max(candles.c.open_time)).where(
-            candles.c.exchange == exchange, candles.c.symbol == symbol, candles.c.interval == interval
+            candles.c.exchange == exchange, candles.c.symbol == symbol, candles.c.interval == interval, *more
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).fetchall()

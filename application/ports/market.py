@@ -79,6 +79,10 @@ class CandleStore(Protocol):
 
     async def last_open_time(self, exchange: str, symbol: str, interval: str) -> int | None: ...
 
+    async def last_final_open_time(self, exchange: str, symbol: str, interval: str) -> int | None:
+        """The newest candle of the series that is final (its interval and the grace for late trades are over)."""
+        ...
+
     async def ohlcv(
         self, exchange: str, symbol: str, interval: str, start: int, end: int
     ) -> list[tuple[int, float, float, float, float, float]]:

@@ -303,6 +303,14 @@ class TestReading:
         assert await store.last_open_time("binance", "NKN-USDT", "1m") == at(9)
         assert await store.last_open_time("binance", "NKN-USDT", "5m") == at(30)
 
+    async def test_last_final_open_time_skips_the_candles_still_open(self, store: CandleStore) -> None:
+        await store.save([candle(minute, final=True) for minute in (1, 2, 3)], "candles", {})
+        await store.save([candle(4, final=False), candle(9, interval="5m", final=False)], "candles", {})
+
+        assert await store.last_final_open_time("binance", "NKN-USDT", "1m") == at(3)
+        assert await store.last_final_open_time("binance", "NKN-USDT", "5m") is None
+        assert await store.last_open_time("binance", "NKN-USDT", "1m") == at(4)
+
     async def test_ohlcv_gives_the_series_as_floats_oldest_first_within_the_range(self, store: CandleStore) -> None:
         await store.save([candle(minute) for minute in (5, 1, 9, 3)], "candles", {})
         await store.save([candle(4, interval="5m"), candle(4, symbol="BLZ-ETH")], "candles", {})

@@ -109,3 +109,17 @@ def test_range_checks_name_every_value_out_of_range():
     with pytest.raises(InvalidInput) as raised:
         check_ranges(("fast", 1, 2, 1000), ("slow", 26, 2, 1000), ("signal", 0, 1, 1000))
     assert [e.field for e in raised.value.errors] == ["fast", "signal"]
+
+
+async def test_a_candle_still_open_is_left_out_until_it_closes(store):
+    closed = await indicator_series(query(limit=5), Catalog(NoListings()), store)
+    last = store.series("1m")[-1]
+    forming = msgspec.structs.replace(last, open_time=last.open_time + 60_000, close=last.close * 2, final=False)
+    await store.save([forming], "test", {})
+
+    assert (await indicator_series(query(limit=5), Catalog(NoListings()), store)).points == closed.points
+
+    await store.save([msgspec.structs.replace(forming, final=True)], "test", {})
+    after = await indicator_series(query(limit=5), Catalog(NoListings()), store)
+    assert after.points[-1]["time"] == "2026-01-03T02:00:00Z"
+    assert after.points[-1]["value"] > closed.points[-1]["value"]

@@ -47,6 +47,7 @@ def random_walk(count: int, seed: int = 5, skip: frozenset[int] = frozenset()) -
                 low=Decimal(f"{low:.6f}"),
                 close=Decimal(f"{price:.6f}"),
                 volume=Decimal(f"{rng.uniform(0.1, 20):.6f}"),
+                final=True,  # closed history: analytics read final candles only
             )
         )
     return candles

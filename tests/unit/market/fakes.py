@@ -48,6 +48,10 @@ class FakeCandleStore:
         times = [c.open_time for c in self.rows.values() if c.key[:3] == (exchange, symbol, interval)]
         return max(times) if times else None
 
+    async def last_final_open_time(self, exchange: str, symbol: str, interval: str) -> int | None:
+        times = [c.open_time for c in self.rows.values() if c.key[:3] == (exchange, symbol, interval) and c.final]
+        return max(times) if times else None
+
     async def ohlcv(self, exchange: str, symbol: str, interval: str, start: int, end: int):
         return [
             (c.open_time, float(c.open), float(c.high), float(c.low), float(c.close), float(c.volume))
