@@ -1,6 +1,7 @@
 Feature: Refused analytics requests
-  A parameter out of its range, an unknown interval or moving-average type, or a limit outside 1 to 5000
-  is refused with 422, naming the parameter. So is a TA-Lib parameter the function does not take, or one
+  A parameter out of its range (a MACD's fast period must be below its slow one: TA-Lib would swap them),
+  an unknown interval or moving-average type, or a limit outside 1 to 5000 is refused with 422, naming the
+  parameter. So is a TA-Lib parameter the function does not take, or one
   TA-Lib does not accept, and a function whose inputs candles do not have. An unknown function, an
   instrument the platform does not follow, and one without candles of that interval and exchange are
   not found. A malformed symbol is refused, naming the field.
@@ -21,6 +22,8 @@ Feature: Refused analytics requests
       | macd           | fast=1          | fast     |
       | macd           | slow=1001       | slow     |
       | macd           | signal=0        | signal   |
+      | macd           | fast=26&slow=26 | fast     |
+      | macd           | fast=30&slow=10 | fast     |
       | bollinger      | stddev=0        | stddev   |
       | bollinger      | stddev=11       | stddev   |
       | bollinger      | stddev=nan      | stddev   |

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.enums import MediaType
 from litestar.params import FromPath, FromQuery
 
@@ -37,124 +37,134 @@ def _symbol(coin: str, quote: str, field: str) -> str:
     return Instrument.parse(coin if "-" in coin else f"{coin}-{quote}", field).symbol
 
 
-def _series_query(
-    api: Api, symbol: str, interval: str, exchange: str | None, limit: int, period: int = 30
-) -> SeriesQuery:
-    return SeriesQuery(
-        symbol=Instrument.parse(symbol).symbol,
-        interval=interval,
-        exchange=exchange or api.market.default_exchange,
-        period=period,
-        limit=limit,
+class Window(msgspec.Struct, frozen=True):
+    """Which candles a request reads (interval, exchange) and how many points it returns."""
+
+    interval: str
+    exchange: str
+    limit: int
+
+
+class SeriesWindow(msgspec.Struct, frozen=True):
+    """A window on the candles of one symbol."""
+
+    symbol: str
+    interval: str
+    exchange: str
+    limit: int
+
+    @property
+    def series(self) -> Series:
+        return (self.exchange, self.symbol, self.interval)
+
+    def risk_query(self, period: int = 30) -> SeriesQuery:
+        return SeriesQuery(
+            symbol=self.symbol, interval=self.interval, exchange=self.exchange, period=period, limit=self.limit
+        )
+
+
+# The query parameters every series endpoint shares, declared once: Litestar reads (and documents) the parameters
+# of a dependency like a handler's own.
+async def _window(
+    api: NamedDependency[Api],
+    interval: FromQuery[str] = "1m",
+    limit: FromQuery[int] = 500,
+    exchange: FromQuery[str | None] = None,
+) -> Window:
+    return Window(interval=interval, exchange=exchange or api.market.default_exchange, limit=limit)
+
+
+async def _series_window(window: NamedDependency[Window], symbol: FromPath[str]) -> SeriesWindow:
+    return SeriesWindow(Instrument.parse(symbol).symbol, window.interval, window.exchange, window.limit)
+
+
+async def _cached(api: Api, kind: str, series: list[Series], key: str, compute: Any) -> Response[bytes]:
+    return Response(await api.analytics.get_or_compute(kind, series, key, compute), media_type=MediaType.JSON)
+
+
+async def _indicator(api: Api, on: NamedDependency[SeriesWindow], name: str, params: dict[str, str]) -> Response[bytes]:
+    """A TA-Lib function over the window, cached as kind `indicator`."""
+    query = IndicatorQuery(
+        symbol=on.symbol,
+        interval=on.interval,
+        exchange=on.exchange,
+        name=name.upper(),
+        parameters=params,
+        limit=on.limit,
     )
+    await check_query(query, api.market.catalog)
+    key = f"{query.name}|{sorted(query.parameters.items())}|{query.limit}"
+    compute = partial(indicator_series, query, api.market.catalog, api.market.candles)
+    return await _cached(api, "indicator", [on.series], key, compute)
+
+
+async def _risk(api: Api, compute: Any, query: SeriesQuery, key: str, also: str | None = None) -> Response[bytes]:
+    """A risk figure of one series (and `also` the benchmark it depends on), cached as kind `risk`."""
+    symbols = dict.fromkeys([query.symbol, *([also] if also else [])])
+    series: list[Series] = [(query.exchange, symbol, query.interval) for symbol in symbols]
+    return await _cached(api, "risk", series, key, partial(compute, query, api.market.catalog, api.market.candles))
 
 
 class AnalyticsController(Controller):
     path = "/api/v1/analytics"
     tags = ["analytics"]
-
-    async def _series(
-        self, api: Api, symbol: str, interval: str, exchange: str | None, limit: int, name: str, params: dict[str, str]
-    ) -> Response[bytes]:
-        query = IndicatorQuery(
-            symbol=Instrument.parse(symbol).symbol,
-            interval=interval,
-            exchange=exchange or api.market.default_exchange,
-            name=name.upper(),
-            parameters=params,
-            limit=limit,
-        )
-        await check_query(query, api.market.catalog)
-        key = f"{query.name}|{sorted(query.parameters.items())}|{query.limit}"
-        body = await api.analytics.get_or_compute(
-            "indicator",
-            [(query.exchange, query.symbol, query.interval)],
-            key,
-            lambda: indicator_series(query, api.market.catalog, api.market.candles),
-        )
-        return Response(body, media_type=MediaType.JSON)
+    dependencies = {"window": Provide(_window), "on": Provide(_series_window)}
 
     @get("/moving-average/{symbol:str}", summary="Simple, exponential or weighted moving average of closes")
     async def moving_average(
         self,
         api: NamedDependency[Api],
-        symbol: FromPath[str],
+        on: NamedDependency[SeriesWindow],
         period: FromQuery[int] = 20,
         type: FromQuery[Literal["sma", "ema", "wma"]] = "sma",
-        interval: FromQuery[str] = "1m",
-        limit: FromQuery[int] = 500,
-        exchange: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         check_ranges(("period", period, 2, MAX_PERIOD))
-        return await self._series(api, symbol, interval, exchange, limit, type.upper(), {"timeperiod": str(period)})
+        return await _indicator(api, on, type, {"timeperiod": str(period)})
 
     @get("/rsi/{symbol:str}", summary="Relative strength index (Wilder)")
     async def rsi(
-        self,
-        api: NamedDependency[Api],
-        symbol: FromPath[str],
-        period: FromQuery[int] = 14,
-        interval: FromQuery[str] = "1m",
-        limit: FromQuery[int] = 500,
-        exchange: FromQuery[str | None] = None,
+        self, api: NamedDependency[Api], on: NamedDependency[SeriesWindow], period: FromQuery[int] = 14
     ) -> Response[bytes]:
         check_ranges(("period", period, 2, MAX_PERIOD))
-        return await self._series(api, symbol, interval, exchange, limit, "RSI", {"timeperiod": str(period)})
+        return await _indicator(api, on, "RSI", {"timeperiod": str(period)})
 
     @get("/macd/{symbol:str}", summary="MACD line, signal and histogram")
     async def macd(
         self,
         api: NamedDependency[Api],
-        symbol: FromPath[str],
+        on: NamedDependency[SeriesWindow],
         fast: FromQuery[int] = 12,
         slow: FromQuery[int] = 26,
         signal: FromQuery[int] = 9,
-        interval: FromQuery[str] = "1m",
-        limit: FromQuery[int] = 500,
-        exchange: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         check_ranges(("fast", fast, 2, MAX_PERIOD), ("slow", slow, 2, MAX_PERIOD), ("signal", signal, 1, MAX_PERIOD))
+        if fast >= slow:  # TA-Lib would swap them silently
+            raise InvalidInput([FieldError("fast", "must be below slow")])
         params = {"fastperiod": str(fast), "slowperiod": str(slow), "signalperiod": str(signal)}
-        return await self._series(api, symbol, interval, exchange, limit, "MACD", params)
+        return await _indicator(api, on, "MACD", params)
 
     @get("/bollinger/{symbol:str}", summary="Bollinger bands: SMA middle, population standard deviations")
     async def bollinger(
         self,
         api: NamedDependency[Api],
-        symbol: FromPath[str],
+        on: NamedDependency[SeriesWindow],
         period: FromQuery[int] = 20,
         stddev: FromQuery[float] = 2.0,
-        interval: FromQuery[str] = "1m",
-        limit: FromQuery[int] = 500,
-        exchange: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         check_ranges(("period", period, 2, MAX_PERIOD), ("stddev", stddev, 0.1, 10))
         params = {"timeperiod": str(period), "nbdevup": str(stddev), "nbdevdn": str(stddev)}
-        return await self._series(api, symbol, interval, exchange, limit, "BBANDS", params)
+        return await _indicator(api, on, "BBANDS", params)
 
     @get("/atr/{symbol:str}", summary="Average true range (Wilder)")
     async def atr(
-        self,
-        api: NamedDependency[Api],
-        symbol: FromPath[str],
-        period: FromQuery[int] = 14,
-        interval: FromQuery[str] = "1m",
-        limit: FromQuery[int] = 500,
-        exchange: FromQuery[str | None] = None,
+        self, api: NamedDependency[Api], on: NamedDependency[SeriesWindow], period: FromQuery[int] = 14
     ) -> Response[bytes]:
         check_ranges(("period", period, 1, MAX_PERIOD))
-        return await self._series(api, symbol, interval, exchange, limit, "ATR", {"timeperiod": str(period)})
+        return await _indicator(api, on, "ATR", {"timeperiod": str(period)})
 
     @get("/vwap/{symbol:str}", summary="Volume-weighted average price, cumulative over the computed window")
-    async def vwap(
-        self,
-        api: NamedDependency[Api],
-        symbol: FromPath[str],
-        interval: FromQuery[str] = "1m",
-        limit: FromQuery[int] = 500,
-        exchange: FromQuery[str | None] = None,
-    ) -> Response[bytes]:
-        return await self._series(api, symbol, interval, exchange, limit, "VWAP", {})
+    async def vwap(self, api: NamedDependency[Api], on: NamedDependency[SeriesWindow]) -> Response[bytes]:
+        return await _indicator(api, on, "VWAP", {})
 
     @get("/summary/{symbol:str}", summary="The latest value of every tracked indicator")
     async def summary(
@@ -170,95 +180,54 @@ class AnalyticsController(Controller):
         # Refusals before the cache, so they are not counted as misses.
         check_interval(query.interval)
         await api.market.catalog.require([query.symbol])
-        body = await api.analytics.get_or_compute(
-            "summary",
-            [(query.exchange, query.symbol, query.interval)],
-            "summary",
-            lambda: latest_summary(query, api.market.catalog, api.market.candles),
-        )
-        return Response(body, media_type=MediaType.JSON)
-
-    async def _cached(self, api: Api, kind: str, series: list[Series], key: str, compute: Any) -> Response[bytes]:
-        return Response(await api.analytics.get_or_compute(kind, series, key, compute), media_type=MediaType.JSON)
-
-    async def _risk(
-        self, api: Api, compute: Any, query: SeriesQuery, key: str, also: str | None = None
-    ) -> Response[bytes]:
-        """A risk figure of one series (and `also` the benchmark it depends on), cached as kind `risk`."""
-        symbols = dict.fromkeys([query.symbol, *([also] if also else [])])
-        series: list[Series] = [(query.exchange, symbol, query.interval) for symbol in symbols]
-        return await self._cached(
-            api, "risk", series, key, partial(compute, query, api.market.catalog, api.market.candles)
-        )
+        compute = partial(latest_summary, query, api.market.catalog, api.market.candles)
+        return await _cached(api, "summary", [(query.exchange, query.symbol, query.interval)], "summary", compute)
 
     @get("/volatility/{symbol:str}", summary="Annualised volatility: sample deviation of log returns over `period`")
     async def volatility(
-        self,
-        api: NamedDependency[Api],
-        symbol: FromPath[str],
-        period: FromQuery[int] = 30,
-        interval: FromQuery[str] = "1m",
-        limit: FromQuery[int] = 500,
-        exchange: FromQuery[str | None] = None,
+        self, api: NamedDependency[Api], on: NamedDependency[SeriesWindow], period: FromQuery[int] = 30
     ) -> Response[bytes]:
-        query = _series_query(api, symbol, interval, exchange, limit, period=period)
-        return await self._risk(api, risk_queries.volatility, query, f"volatility|{period}|{limit}")
+        return await _risk(api, risk_queries.volatility, on.risk_query(period), f"volatility|{period}|{on.limit}")
 
     @get("/drawdown/{symbol:str}", summary="Drawdown from the running high, and the maximum drawdown")
-    async def drawdown(
-        self,
-        api: NamedDependency[Api],
-        symbol: FromPath[str],
-        interval: FromQuery[str] = "1m",
-        limit: FromQuery[int] = 500,
-        exchange: FromQuery[str | None] = None,
-    ) -> Response[bytes]:
-        query = _series_query(api, symbol, interval, exchange, limit)
-        return await self._risk(api, risk_queries.drawdown, query, f"drawdown|{limit}")
+    async def drawdown(self, api: NamedDependency[Api], on: NamedDependency[SeriesWindow]) -> Response[bytes]:
+        return await _risk(api, risk_queries.drawdown, on.risk_query(), f"drawdown|{on.limit}")
 
     @get("/risk/{symbol:str}", summary="Sharpe and Sortino ratios, volatility, drawdown and beta against BTC")
-    async def risk(
-        self,
-        api: NamedDependency[Api],
-        symbol: FromPath[str],
-        interval: FromQuery[str] = "1m",
-        limit: FromQuery[int] = 500,
-        exchange: FromQuery[str | None] = None,
-    ) -> Response[bytes]:
-        query = _series_query(api, symbol, interval, exchange, limit)
-        benchmark = Instrument("BTC", Instrument.parse(symbol).quote).symbol
-        return await self._risk(api, risk_queries.risk_figures, query, f"risk|{limit}", also=benchmark)
+    async def risk(self, api: NamedDependency[Api], on: NamedDependency[SeriesWindow]) -> Response[bytes]:
+        benchmark = Instrument("BTC", Instrument.parse(on.symbol).quote).symbol
+        return await _risk(api, risk_queries.risk_figures, on.risk_query(), f"risk|{on.limit}", also=benchmark)
 
     @get("/correlation", summary="Correlation of log returns: coin1 and coin2 over time, or a matrix of `symbols`")
     async def correlation(
         self,
         api: NamedDependency[Api],
+        window: NamedDependency[Window],
         coin1: FromQuery[str | None] = None,
         coin2: FromQuery[str | None] = None,
         symbols: FromQuery[str | None] = None,
         period: FromQuery[int] = 90,
-        interval: FromQuery[str] = "1m",
-        limit: FromQuery[int] = 500,
-        exchange: FromQuery[str | None] = None,
     ) -> Response[bytes]:
-        source = exchange or api.market.default_exchange
-        quote = api.market.catalog.reference[0].quote
+        source, interval = window.exchange, window.interval
         if symbols is not None:
             names = parse_symbols(symbols)
             series: list[Series] = [(source, name, interval) for name in names]
             matrix = partial(
                 risk_queries.correlation_matrix, names, interval, source, period, api.market.catalog, api.market.candles
             )
-            return await self._cached(api, "correlation", series, f"matrix|{period}", matrix)
+            return await _cached(api, "correlation", series, f"matrix|{period}", matrix)
         if not coin1 or not coin2:
             raise InvalidInput(
                 [FieldError("coin1", "name two coins (coin1, coin2) or a list of symbols (symbols=BTC-USDT,ETH-USDT)")]
             )
+        quote = api.market.catalog.reference[0].quote
         first, second = (_symbol(coin, quote, field) for coin, field in ((coin1, "coin1"), (coin2, "coin2")))
-        query = PairQuery(first=first, second=second, interval=interval, exchange=source, period=period, limit=limit)
+        query = PairQuery(
+            first=first, second=second, interval=interval, exchange=source, period=period, limit=window.limit
+        )
         pair: list[Series] = [(source, first, interval), (source, second, interval)]
         compute = partial(risk_queries.pair_correlation, query, api.market.catalog, api.market.candles)
-        return await self._cached(api, "correlation", pair, f"pair|{period}|{limit}", compute)
+        return await _cached(api, "correlation", pair, f"pair|{period}|{window.limit}", compute)
 
     @get("/indicators", summary="Every TA-Lib function with its inputs, parameters and outputs")
     async def indicators(self) -> IndicatorsResponse:
@@ -269,12 +238,9 @@ class AnalyticsController(Controller):
         self,
         request: Request[Any, Any, Any],
         api: NamedDependency[Api],
+        on: NamedDependency[SeriesWindow],
         name: FromPath[str],
-        symbol: FromPath[str],
-        interval: FromQuery[str] = "1m",
-        limit: FromQuery[int] = 500,
-        exchange: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         describe(name)
         params = {key: value for key, value in request.query_params.items() if key not in _RESERVED}
-        return await self._series(api, symbol, interval, exchange, limit, name, params)
+        return await _indicator(api, on, name, params)
