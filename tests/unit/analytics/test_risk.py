@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from domain.analytics import risk
 from domain.analytics.drawdown import HIGH_BLOCK
 from domain.analytics.risk import (
     aligned_log_returns,
@@ -197,6 +198,33 @@ def test_aligned_returns_equal_pandas_inner_join_with_gap_spanning_returns_dropp
     assert aligned.times.tolist() == expected.index.tolist()
     np.testing.assert_allclose(aligned.a, expected["a"].to_numpy(), rtol=RTOL)
     np.testing.assert_allclose(aligned.b, expected["b"].to_numpy(), rtol=RTOL)
+
+
+@pytest.mark.parametrize("block", [7, 64, 1 << 15])
+@pytest.mark.parametrize(
+    ("missing", "shift"),
+    [(150, 0), (1_500, 0), (40, 37)],  # sparse gaps (runs copied), dense gaps (slots scattered), b starting later
+)
+def test_aligned_returns_equal_pandas_whatever_the_block_size_and_the_gaps(
+    monkeypatch: pytest.MonkeyPatch, block: int, missing: int, shift: int
+) -> None:
+    monkeypatch.setattr(risk, "BLOCK", block)
+    ta, ca = with_gaps(13, minutes(3_000), walk(13, 3_000), missing)
+    tb, cb = with_gaps(14, minutes(3_000)[shift:], walk(14, 3_000 - shift, start=3_000.0), missing)
+    aligned = aligned_log_returns(ta, ca, tb, cb, interval_ms=MINUTE)
+    expected = pandas_aligned_returns(ta, ca, tb, cb)
+    assert aligned.times.tolist() == expected.index.tolist()
+    np.testing.assert_allclose(aligned.a, expected["a"].to_numpy(), rtol=RTOL)
+    np.testing.assert_allclose(aligned.b, expected["b"].to_numpy(), rtol=RTOL)
+
+
+def test_aligned_returns_of_times_off_any_common_grid_are_joined_on_equal_times_only() -> None:
+    ta = START + MINUTE * np.arange(6)
+    tb = np.concatenate([ta[:3], ta[3:] + 1])  # b's last three candles are a millisecond off a's
+    closes = np.array([100.0, 101.0, 102.0, 103.0, 104.0, 105.0])
+    aligned = aligned_log_returns(ta, closes, tb, closes * 2, interval_ms=MINUTE)
+    assert aligned.times.tolist() == ta[1:3].tolist()
+    assert aligned.a.tolist() == pytest.approx([math.log(101 / 100), math.log(102 / 101)])
 
 
 def test_correlation_equals_pandas_rolling_corr_of_log_returns_on_identical_times() -> None:
