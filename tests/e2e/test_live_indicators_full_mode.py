@@ -17,6 +17,7 @@ import pytest
 from litestar.testing import TestClient
 from support.binance_server import BinanceServer
 
+from application.market.times import to_rfc3339
 from bootstrap.app import build_app
 from bootstrap.settings import Settings
 
@@ -111,7 +112,7 @@ def test_a_closing_minute_pushes_the_indicator_summary_the_summary_endpoint_comp
         pushed = _next_indicators(socket, within=45)
         assert (pushed["symbol"], pushed["exchange"], pushed["interval"]) == ("BTC-USDT", "binance", "1m")
         assert Decimal(str(pushed["close"])) == Decimal(prices[-1])
-        assert pushed["time"] == _rfc3339(live)
+        assert pushed["time"] == to_rfc3339(live)
         assert pushed["values"]
         assert all(value is not None for value in pushed["values"].values())
 
@@ -135,7 +136,3 @@ def _next_indicators(socket: Any, within: float) -> dict[str, Any]:
             return message
         assert message["type"] in {"heartbeat", "price", "candle"}, message
     raise AssertionError(f"no indicators message within {within}s")
-
-
-def _rfc3339(epoch_ms: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch_ms / 1000))

@@ -45,13 +45,10 @@ class Window(msgspec.Struct, frozen=True):
     limit: int
 
 
-class SeriesWindow(msgspec.Struct, frozen=True):
+class SeriesWindow(Window, frozen=True):
     """A window on the candles of one symbol."""
 
     symbol: str
-    interval: str
-    exchange: str
-    limit: int
 
     @property
     def series(self) -> Series:
@@ -75,14 +72,14 @@ async def _window(
 
 
 async def _series_window(window: NamedDependency[Window], symbol: FromPath[str]) -> SeriesWindow:
-    return SeriesWindow(Instrument.parse(symbol).symbol, window.interval, window.exchange, window.limit)
+    return SeriesWindow(window.interval, window.exchange, window.limit, Instrument.parse(symbol).symbol)
 
 
 async def _cached(api: Api, kind: str, series: list[Series], key: str, compute: Any) -> Response[bytes]:
     return Response(await api.analytics.get_or_compute(kind, series, key, compute), media_type=MediaType.JSON)
 
 
-async def _indicator(api: Api, on: NamedDependency[SeriesWindow], name: str, params: dict[str, str]) -> Response[bytes]:
+async def _indicator(api: Api, on: SeriesWindow, name: str, params: dict[str, str]) -> Response[bytes]:
     """A TA-Lib function over the window, cached as kind `indicator`."""
     query = IndicatorQuery(
         symbol=on.symbol,
